@@ -1,0 +1,114 @@
+# Concierge build.  `make` builds bin/; `make test` and `make demo` install
+# missing Debian packages first (see `make deps`).
+#
+#   make                      build bin/concierge, bin/concierge-relay, bin/concierge-agent
+#   make test                 unit (cmocka) + end-to-end tests, summary line at the end
+#   make SANITIZE=address,undefined test   the same under ASan+UBSan (build/san/)
+#   make demo                 end-to-end tour on embedded defaults in build/demo/
+#   make deps                 apt-get install what is missing (idempotent)
+
+CC       ?= cc
+SANITIZE ?=
+
+# Debian packages the build and the tests need; pkg-config modules they provide.
+DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
+                libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
+                procps
+PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
+                libevent_openssl cmocka
+
+ifeq ($(SANITIZE),)
+  BUILD    := build/rel
+  BIN      := bin
+  OPTFLAGS := -O2 -D_FORTIFY_SOURCE=2
+else
+  BUILD    := build/san
+  BIN      := build/san/bin
+  OPTFLAGS := -O1 -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+  SANFLAGS := -fsanitize=$(SANITIZE)
+endif
+
+WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+HARDEN   := -fstack-protector-strong -fPIE
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Icommon -Iserver
+CFLAGS   += -std=c11 -g $(OPTFLAGS) $(WARN) $(HARDEN) -MMD -MP
+LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
+
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+COMMON_SRC := $(wildcard common/*.c)
+CLI_SRC        := $(wildcard server/cli_*.c)
+SERVER_LIB_SRC := $(filter-out server/%_main.c $(CLI_SRC),$(wildcard server/*.c))
+AGENT_LIB_SRC  := $(filter-out agent/%_main.c,$(wildcard agent/*.c))
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+SERVER_LIB_OBJ := $(SERVER_LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+AGENT_LIB_OBJ := $(AGENT_LIB_SRC:%.c=$(BUILD)/%.o)
+
+SERVER_LIBS := $(call pc_libs,openssl libssh sqlite3 libevent libevent_openssl)
+AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl)
+CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent)
+
+PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps deps-check test unit e2e demo clean
+all: deps-check-quiet $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BIN)/concierge: $(CLI_OBJ) $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+
+$(BIN)/concierge-relay: $(BUILD)/server/relay_main.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+
+$(BIN)/concierge-agent: $(BUILD)/agent/agent_main.o $(AGENT_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(AGENT_LIBS) -o $@
+
+# Unit tests link the server and common modules (never a main).
+$(BUILD)/tests/%: tests/unit/%.c $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka) $(CFLAGS) $(LDFLAGS) $^ \
+	    $(SERVER_LIBS) $(call pc_libs,cmocka) -o $@
+
+# deps: install only what is missing, say what was done.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEB_PACKAGES)) packages already installed"; exit 0; fi; \
+	echo "deps: installing:$$missing"; \
+	SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing && \
+	echo "deps: installed:$$missing"
+
+# Runs `make deps` only when a pkg-config module is missing.
+deps-check:
+	@pkg-config --exists $(PKG_MODULES) 2>/dev/null || $(MAKE) --no-print-directory deps
+
+deps-check-quiet:
+	@pkg-config --exists $(PKG_MODULES) 2>/dev/null || { \
+	    echo "missing libraries: run 'make deps' (or 'make test' / 'make demo', which run it)" >&2; exit 1; }
+
+test: deps-check
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_BIN)
+	@BIN=$(BIN) UNIT_DIR=$(BUILD)/tests bash tests/run.sh
+
+demo: deps-check
+	@$(MAKE) --no-print-directory $(PROGRAMS)
+	@BIN=$(BIN) bash scripts/demo.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

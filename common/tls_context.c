@@ -1,0 +1,79 @@
+#include "tls_context.h"
+
+#include <openssl/err.h>
+#include <stdio.h>
+
+#include "concierge_limits.h"
+
+static void openssl_reason(char *out, size_t outlen)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e)
+		ERR_error_string_n(e, out, outlen);
+	else
+		snprintf(out, outlen, "unknown OpenSSL error");
+	ERR_clear_error();
+}
+
+static SSL_CTX *base_context(const SSL_METHOD *method, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(method);
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "cannot create a TLS context (out of memory?)");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+	                         SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* TLS 1.2 fallback: forward-secret AEAD suites only. */
+	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	return ctx;
+}
+
+SSL_CTX *tls_server_context_new(const char *certs_dir, char *err, size_t errlen)
+{
+	char cert[CFG_MAX_PATH + 16], key[CFG_MAX_PATH + 16], why[256];
+	SSL_CTX *ctx = base_context(TLS_server_method(), err, errlen);
+
+	if (ctx == NULL)
+		return NULL;
+	snprintf(cert, sizeof cert, "%s/relay.pem", certs_dir);
+	snprintf(key, sizeof key, "%s/relay.key", certs_dir);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		openssl_reason(why, sizeof why);
+		snprintf(err, errlen, "cannot load the relay certificate %s (%s): run 'concierge init'",
+		         cert, why);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		openssl_reason(why, sizeof why);
+		snprintf(err, errlen, "cannot load the relay key %s or it does not match %s (%s): "
+		         "run 'concierge init'", key, cert, why);
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+SSL_CTX *tls_client_context_new(const char *ca_file, char *err, size_t errlen)
+{
+	char why[256];
+	SSL_CTX *ctx = base_context(TLS_client_method(), err, errlen);
+
+	if (ctx == NULL)
+		return NULL;
+	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+		openssl_reason(why, sizeof why);
+		snprintf(err, errlen, "cannot load the relay CA %s (%s): ask your IT desk for the "
+		         "Concierge ca.pem and pass it with --ca", ca_file, why);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+}

@@ -1,0 +1,68 @@
+/*
+ * Shared plumbing of the `concierge` admin/auditor CLI: the command table,
+ * option parsing, config and database opening, and error reporting.
+ * Each command group lives in its own cli_<group>.c and exposes handlers.
+ *
+ * Exit codes (every command): 0 ok, 1 operational error, 2 usage error,
+ * 3 verification found tampering.  Errors go to stderr and name the fix.
+ */
+#ifndef CONCIERGE_CLI_H
+#define CONCIERGE_CLI_H
+
+#include "config.h"
+#include "store.h"
+
+enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TAMPERED = 3 };
+
+/* Options a command may accept; cli_main rejects those a command does not list. */
+enum cli_option {
+	OPT_JSON = 1 << 0, OPT_ROLE = 1 << 1, OPT_KEY = 1 << 2, OPT_TICKET = 1 << 3,
+	OPT_TITLE = 1 << 4, OPT_REQUESTER = 1 << 5, OPT_HEAD = 1 << 6,
+};
+
+struct cli_args {
+	const char *config_path; /* --config, NULL when not given */
+	int json;
+	const char *role, *key, *ticket, *title, *requester, *head;
+	int npos;
+	char **pos;              /* positional arguments after the command words */
+};
+
+struct cli_ctx {
+	struct cli_args args;
+	struct concierge_config cfg;
+	char actor[80];          /* "local:<login>" for the audit log */
+	const struct cli_command *command;
+};
+
+struct cli_command {
+	const char *group, *name;    /* "user", "add"; name NULL for one-word commands */
+	int min_pos, max_pos;
+	unsigned options;            /* OR of enum cli_option */
+	const char *usage;           /* arguments after the command words */
+	const char *summary;
+	int (*run)(struct cli_ctx *ctx);
+};
+
+/* Prints "concierge: <message>" and the command's usage on stderr; returns CLI_USAGE. */
+int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "concierge: <message>" on stderr; returns CLI_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Opens the database at cfg.database (must exist); prints the error itself. */
+int cli_open_store(struct cli_ctx *ctx, struct store **store);
+
+/* Command handlers, by group. */
+int cli_init(struct cli_ctx *ctx);
+int cli_user_add(struct cli_ctx *ctx);
+int cli_user_key_add(struct cli_ctx *ctx);
+int cli_user_list(struct cli_ctx *ctx);
+int cli_user_disable(struct cli_ctx *ctx);
+int cli_ticket_open(struct cli_ctx *ctx);
+int cli_ticket_list(struct cli_ctx *ctx);
+int cli_ticket_show(struct cli_ctx *ctx);
+int cli_ticket_close(struct cli_ctx *ctx);
+int cli_audit_list(struct cli_ctx *ctx);
+int cli_audit_verify(struct cli_ctx *ctx);
+int cli_audit_head(struct cli_ctx *ctx);
+
+#endif
