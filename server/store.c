@@ -295,8 +295,6 @@ static int configure_connection(struct store *store, char *err, size_t errlen)
 {
 	int on = 1;
 
-	sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(store->db, 1);
 	sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
 	sqlite3_db_config(store->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &on);
 	return exec_sql(store, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
@@ -347,7 +345,9 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out,
 	}
 	if (mode == STORE_OPEN_CREATE)
 		chmod(path, 0600); /* holds hashed secrets and user lists */
-	if (configure_connection(store, err, errlen) < 0 || identify(store, path, &is_new, err, errlen) < 0)
+	sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(store->db, 1);
+	if (identify(store, path, &is_new, err, errlen) < 0 || configure_connection(store, err, errlen) < 0)
 		goto fail;
 	if (is_new && mode == STORE_OPEN_EXISTING) {
 		snprintf(err, errlen, "%s is an empty database: run 'concierge init' to set it up", path);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every unit test binary and every end-to-end script, then prints one
+# summary line "N passed, N failed".  Exit status 0 only when nothing failed.
+#   BIN       folder with the built programs (default bin)
+#   UNIT_DIR  folder with the built cmocka binaries (default build/rel/tests)
+set -u
+cd "$(dirname "$0")/.."
+export BIN=$(cd "${BIN:-bin}" && pwd)
+UNIT_DIR=${UNIT_DIR:-build/rel/tests}
+passed=0 failed=0 failed_names=()
+
+for t in "$UNIT_DIR"/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	echo "=== unit: $name"
+	out=$("$t" 2>&1); rc=$?
+	echo "$out"
+	p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
+	[ $rc -eq 0 ] || failed_names+=("$name")
+done
+
+for t in tests/e2e/test_*.sh; do
+	name=$(basename "$t" .sh)
+	echo "=== e2e: $name"
+	out=$(bash "$t" 2>&1); rc=$?
+	echo "$out"
+	p=$(echo "$out" | grep -c '^ok ')
+	f=$(echo "$out" | grep -c '^not ok ')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
+	[ $rc -eq 0 ] || failed_names+=("$name")
+done
+
+echo
+[ ${#failed_names[@]} -eq 0 ] || echo "failing: ${failed_names[*]}"
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#failed_names[@]} -eq 0 ]
