@@ -15,11 +15,11 @@ struct ticket_matcher {
 int ticket_matcher_new(const char *pattern, struct ticket_matcher **out, char *err, size_t errlen)
 {
 	struct ticket_matcher *m = xcalloc(1, sizeof *m);
-	/* Anchor the whole alternation so "A|B" means ^(A|B)$, not ^A|B$. */
-	char *anchored = xasprintf("^(%s)$", pattern);
-	int rc = regcomp(&m->regex, anchored, REG_EXTENDED | REG_NOSUB);
+	/* Compiled as written, not wrapped in ^(...)$: a ')' in the pattern
+	 * could close such a wrapper and leave an alternative unanchored.
+	 * ticket_id_valid anchors by requiring the match to span the whole id. */
+	int rc = regcomp(&m->regex, pattern, REG_EXTENDED);
 
-	free(anchored);
 	*out = NULL;
 	if (rc != 0) {
 		char why[128];
@@ -52,5 +52,9 @@ int ticket_id_valid(const struct ticket_matcher *matcher, const char *id)
 		if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\')
 			return 0;
 	}
-	return regexec(&matcher->regex, id, 0, NULL, 0) == 0;
+	/* POSIX leftmost-longest: when the whole id matches, the first match
+	 * found starts at 0 and is the longest, so "A|B" means ^(A|B)$. */
+	regmatch_t match;
+	return regexec(&matcher->regex, id, 1, &match, 0) == 0 && match.rm_so == 0 &&
+	       (size_t)match.rm_eo == len;
 }

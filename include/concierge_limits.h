@@ -8,7 +8,7 @@
 
 /* Configuration file */
 #define CFG_MAX_FILE_BYTES     (64 * 1024) /* a config larger than this is refused */
-#define CFG_MAX_LINE           1024        /* one line, including the newline */
+#define CFG_MAX_LINE           1024        /* one line, not counting its newline */
 #define CFG_MAX_VALUE          512         /* one value after trimming */
 #define CFG_MAX_PATH           512         /* any path after resolution */
 #define CFG_MAX_HOSTNAME       253         /* DNS name limit */

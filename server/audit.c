@@ -284,6 +284,18 @@ static int check_row(const struct audit_row *row, int64_t expected_seq, const ch
 	return 0;
 }
 
+/* 1 when a stored value holds bytes after a NUL: row_from_statement's
+ * C strings (and so the hash) stop there, hiding the rest. */
+static int has_hidden_bytes(sqlite3_stmt *stmt)
+{
+	for (int col = 1; col <= 8; col++) {
+		const char *text = column_text(stmt, col);
+		if (text != NULL && (size_t)sqlite3_column_bytes(stmt, col) != strlen(text))
+			return 1;
+	}
+	return 0;
+}
+
 int audit_verify(struct store *store, const char *anchor_hex, struct audit_verify_result *result,
                  char *err, size_t errlen)
 {
@@ -304,6 +316,13 @@ int audit_verify(struct store *store, const char *anchor_hex, struct audit_verif
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		row_from_statement(stmt, &row);
 		if (check_row(&row, result->rows + 1, running, result)) {
+			rc = 1;
+			goto out;
+		}
+		if (has_hidden_bytes(stmt)) {
+			result->first_bad_seq = row.seq;
+			snprintf(result->why, sizeof result->why,
+			         "row %" PRId64 " was edited: a field holds bytes after a NUL", row.seq);
 			rc = 1;
 			goto out;
 		}

@@ -62,6 +62,17 @@ out:
 	return bits;
 }
 
+/* 1 when the imported key really is of the line's `type` (libssh takes an
+ * ECDSA key's curve from the blob, whatever the line says). */
+static int blob_is_type(ssh_key key, const char *type)
+{
+	enum ssh_keytypes_e t = ssh_key_type(key);
+	const char *name = t == SSH_KEYTYPE_ECDSA_P256 || t == SSH_KEYTYPE_ECDSA_P384 ||
+	                   t == SSH_KEYTYPE_ECDSA_P521 ? ssh_pki_key_ecdsa_name(key) : ssh_key_type_to_char(t);
+
+	return name != NULL && strcmp(name, type) == 0;
+}
+
 static int fingerprint_of(ssh_key key, char *out, size_t outlen)
 {
 	unsigned char *hash = NULL;
@@ -86,14 +97,21 @@ int ssh_pubkey_parse_line(const char *line, struct ssh_pubkey *out, char *err, s
 	size_t tlen, blen;
 	enum ssh_keytypes_e key_type;
 	ssh_key key = NULL;
+	char *canonical = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
 	while (*p == ' ' || *p == '\t')
 		p++;
 	tlen = strcspn(p, " \t");
-	if (tlen == 0 || tlen >= sizeof type || p[tlen] == '\0') {
+	if (tlen == 0 || p[tlen] == '\0') {
 		snprintf(err, errlen, "expected 'TYPE BASE64 [COMMENT]' as in id_ed25519.pub");
+		goto out;
+	}
+	/* Longer than any accepted type, e.g. ssh-ed25519-cert-v01@openssh.com. */
+	if (tlen >= sizeof type) {
+		snprintf(err, errlen, "key type '%.*s' is not accepted (use ssh-ed25519, ecdsa-sha2-*, or "
+		         "ssh-rsa of 2048+ bits; certificates are not supported)", tlen > 48 ? 48 : (int)tlen, p);
 		goto out;
 	}
 	memcpy(type, p, tlen);
@@ -112,10 +130,17 @@ int ssh_pubkey_parse_line(const char *line, struct ssh_pubkey *out, char *err, s
 	}
 	memcpy(out->base64, blob, blen);
 	out->base64[blen] = '\0';
-	if (ssh_pki_import_pubkey_base64(out->base64, key_type, &key) != SSH_OK) {
+	/* libssh ignores the type inside the blob, trailing bytes and unused
+	 * base64 bits: keep only keys of the named type, and store the
+	 * canonical encoding so one key is always one text (the "each key logs
+	 * in one user" check in users.c compares texts). */
+	if (ssh_pki_import_pubkey_base64(out->base64, key_type, &key) != SSH_OK ||
+	    !blob_is_type(key, type) || ssh_pki_export_pubkey_base64(key, &canonical) != SSH_OK ||
+	    strlen(canonical) >= sizeof out->base64) {
 		snprintf(err, errlen, "the %s key data is malformed (copy the whole .pub line again)", type);
 		goto out;
 	}
+	snprintf(out->base64, sizeof out->base64, "%s", canonical);
 	if (key_type == SSH_KEYTYPE_RSA && rsa_modulus_bits(out->base64) < 2048) {
 		snprintf(err, errlen, "RSA key of %d bits is too weak; use ssh-ed25519 or RSA of 2048+ bits",
 		         rsa_modulus_bits(out->base64));
@@ -136,6 +161,7 @@ int ssh_pubkey_parse_line(const char *line, struct ssh_pubkey *out, char *err, s
 	}
 	rc = 0;
 out:
+	ssh_string_free_char(canonical);
 	ssh_key_free(key);
 	return rc;
 }

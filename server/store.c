@@ -343,12 +343,14 @@ int store_open(const char *path, enum store_open_mode mode, struct store **out,
 		snprintf(err + strlen(err), errlen - strlen(err), " [%s]", path);
 		goto fail;
 	}
-	if (mode == STORE_OPEN_CREATE)
-		chmod(path, 0600); /* holds hashed secrets and user lists */
 	sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(store->db, 1);
 	if (identify(store, path, &is_new, err, errlen) < 0 || configure_connection(store, err, errlen) < 0)
 		goto fail;
+	/* Only once the file is ours or new, so a refused foreign file keeps its
+	 * mode; still before WAL, whose -wal/-shm files copy this mode. */
+	if (mode == STORE_OPEN_CREATE)
+		chmod(path, 0600); /* holds hashed secrets and user lists */
 	if (is_new && mode == STORE_OPEN_EXISTING) {
 		snprintf(err, errlen, "%s is an empty database: run 'concierge init' to set it up", path);
 		goto fail;
