@@ -13,9 +13,10 @@ SANITIZE ?=
 # Debian packages the build and the tests need; pkg-config modules they provide.
 DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
-                procps
+                procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
+                xvfb xdotool x11-xserver-utils clang
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
-                libevent_openssl cmocka
+                libevent_openssl cmocka x11 xext xdamage xtst xfixes
 
 ifeq ($(SANITIZE),)
   BUILD    := build/rel
@@ -48,10 +49,13 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 AGENT_LIB_OBJ := $(AGENT_LIB_SRC:%.c=$(BUILD)/%.o)
 
 SERVER_LIBS := $(call pc_libs,openssl libssh sqlite3 libevent libevent_openssl)
-AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl)
-CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent)
+AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl libvncserver x11 xext xdamage xtst xfixes) -lpthread
+TOOL_LIBS   := $(call pc_libs,libvncclient)
+CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)
 
 PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
+# Test tools: real clients the end-to-end tests drive (never installed).
+TOOLS    := $(BUILD)/tools/rfb_probe
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -80,6 +84,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka) $(CFLAGS) $(LDFLAGS) $^ \
 	    $(SERVER_LIBS) $(call pc_libs,cmocka) -o $@
 
+$(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(TOOL_LIBS) -o $@
+
 # deps: install only what is missing, say what was done.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -101,8 +109,8 @@ deps-check-quiet:
 	    echo "missing libraries: run 'make deps' (or 'make test' / 'make demo', which run it)" >&2; exit 1; }
 
 test: deps-check
-	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_BIN)
-	@BIN=$(BIN) UNIT_DIR=$(BUILD)/tests bash tests/run.sh
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_BIN) $(TOOLS)
+	@BIN=$(BIN) TOOLS=$(BUILD)/tools UNIT_DIR=$(BUILD)/tests bash tests/run.sh
 
 demo: deps-check
 	@$(MAKE) --no-print-directory $(PROGRAMS)

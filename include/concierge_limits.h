@@ -26,4 +26,9 @@
 /* Audit log */
 #define AUDIT_FIELD_MAX        4096        /* actor, action, object, details */
 
+/* RFB client -> server filter (server/rfb_filter.c) */
+#define RFB_MAX_ENCODINGS      256         /* SetEncodings entries */
+#define RFB_MAX_CUT_TEXT       (256 * 1024) /* ClientCutText payload */
+#define RFB_FILTER_MAX_MESSAGE (8 + RFB_MAX_CUT_TEXT) /* largest message kept whole */
+
 #endif
