@@ -78,8 +78,15 @@ $(BIN)/concierge-agent: $(BUILD)/agent/agent_main.o $(AGENT_LIB_OBJ) $(COMMON_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(AGENT_LIBS) -o $@
 
-# Unit tests link the server and common modules (never a main).
-$(BUILD)/tests/%: tests/unit/%.c $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+# Unit tests link the shared fixture helpers (tests/unit/support.c) and the
+# server and common modules (never a main).
+UNIT_SUPPORT_OBJ := $(BUILD)/tests/support.o
+
+$(UNIT_SUPPORT_OBJ): tests/unit/support.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT_OBJ) $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka) $(CFLAGS) $(LDFLAGS) $^ \
 	    $(SERVER_LIBS) $(call pc_libs,cmocka) -o $@

@@ -12,13 +12,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -26,6 +23,7 @@
 #include "audit.h"
 #include "concierge_limits.h"
 #include "store.h"
+#include "support.h"
 
 #define N_ROWS 6
 #define MAX_ROWS 64
@@ -50,14 +48,6 @@ struct fixture {
 	char err[1024];
 	struct rows rows;
 };
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -133,17 +123,8 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_audit.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->db, sizeof f->db, "%s/concierge.db", f->dir);
-	if (store_open(f->db, STORE_OPEN_CREATE, &f->store, f->err, sizeof f->err) != 0) {
-		fprintf(stderr, "store_open: %s\n", f->err);
-		nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (f == NULL || support_store_dir_open(f->dir, sizeof f->dir, "test_audit", f->db, sizeof f->db,
+	                                        &f->store) != 0) {
 		free(f);
 		return -1;
 	}
@@ -157,8 +138,7 @@ static int teardown(void **state)
 	int rc;
 
 	rows_free(&f->rows);
-	store_close(f->store);
-	rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rc = support_store_dir_close(f->store, f->dir);
 	free(f);
 	return rc;
 }
@@ -192,15 +172,7 @@ static void append_rows(struct fixture *f, int n)
 
 static long long count_audit(struct fixture *f)
 {
-	sqlite3_stmt *stmt = NULL;
-	long long n;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(f->store), "SELECT count(*) FROM audit_log", -1,
-	                                    &stmt, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return n;
+	return support_count_rows(f->store, "audit_log");
 }
 
 static void exec_sql(struct fixture *f, const char *sql)
@@ -587,65 +559,80 @@ static void tamper_setup(struct fixture *f)
 	drop_triggers(f);
 }
 
-static void test_tamper_edit_details(void **state)
+/* Runs the tampering `sql`: the chain must then be broken first at `seq`,
+ * with `why` in the reason. */
+static void expect_sql_breaks(struct fixture *f, const char *sql, int64_t seq, const char *why)
+{
+	exec_sql(f, sql);
+	expect_broken_at(f, seq, why);
+}
+
+/* expect_sql_breaks on the N_ROWS untouched rows of tamper_setup. */
+static void tamper_expect(void **state, const char *sql, int64_t seq, const char *why)
 {
 	struct fixture *f = *state;
 
 	tamper_setup(f);
-	exec_sql(f, "UPDATE audit_log SET details = 'n=3 role=admin' WHERE seq = 3");
-	expect_broken_at(f, 3, "edited");
+	expect_sql_breaks(f, sql, seq, why);
+}
+
+struct edit {
+	const char *sql;
+	int64_t seq; /* the first row it breaks */
+};
+
+/* Each of the n edits alone (rolled back before the next) on the rows of
+ * tamper_setup must break the chain first at its seq, with `why` in the
+ * reason. */
+static void expect_each_edit_breaks(struct fixture *f, const struct edit *edits, size_t n, const char *why)
+{
+	tamper_setup(f);
+	exec_sql(f, "SAVEPOINT s");
+	for (size_t i = 0; i < n; i++) {
+		expect_sql_breaks(f, edits[i].sql, edits[i].seq, why);
+		exec_sql(f, "ROLLBACK TO s");
+	}
+	exec_sql(f, "RELEASE s");
+}
+
+static void test_tamper_edit_details(void **state)
+{
+	tamper_expect(state, "UPDATE audit_log SET details = 'n=3 role=admin' WHERE seq = 3",
+	              3, "edited");
 }
 
 static void test_tamper_edit_ts(void **state)
 {
-	struct fixture *f = *state;
-
-	tamper_setup(f);
-	exec_sql(f, "UPDATE audit_log SET ts = '2001-01-01T00:00:00.000Z' WHERE seq = 2");
-	expect_broken_at(f, 2, "edited");
+	tamper_expect(state, "UPDATE audit_log SET ts = '2001-01-01T00:00:00.000Z' WHERE seq = 2",
+	              2, "edited");
 }
 
 static void test_tamper_edit_every_column(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const edits[] = {
-		"UPDATE audit_log SET actor = 'local:eve' WHERE seq = 4",
-		"UPDATE audit_log SET action = 'auth.allow' WHERE seq = 4",
-		"UPDATE audit_log SET object = 'user:eve' WHERE seq = 4",
-		"UPDATE audit_log SET ticket_id = 'INC0000666' WHERE seq = 4",
-		"UPDATE audit_log SET ticket_id = NULL WHERE seq = 4",
-		"UPDATE audit_log SET ticket_id = '' WHERE seq = 5",      /* NULL -> "" */
-		"UPDATE audit_log SET details = details || ' ' WHERE seq = 4",
+	static const struct edit edits[] = {
+		{ "UPDATE audit_log SET actor = 'local:eve' WHERE seq = 4", 4 },
+		{ "UPDATE audit_log SET action = 'auth.allow' WHERE seq = 4", 4 },
+		{ "UPDATE audit_log SET object = 'user:eve' WHERE seq = 4", 4 },
+		{ "UPDATE audit_log SET ticket_id = 'INC0000666' WHERE seq = 4", 4 },
+		{ "UPDATE audit_log SET ticket_id = NULL WHERE seq = 4", 4 },
+		{ "UPDATE audit_log SET ticket_id = '' WHERE seq = 5", 5 },      /* NULL -> "" */
+		{ "UPDATE audit_log SET details = details || ' ' WHERE seq = 4", 4 },
 	};
-
-	tamper_setup(f);
-	exec_sql(f, "SAVEPOINT s");
-	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
-		exec_sql(f, edits[i]);
-		expect_broken_at(f, strstr(edits[i], "seq = 5") ? 5 : 4, "edited");
-		exec_sql(f, "ROLLBACK TO s");
-	}
-	exec_sql(f, "RELEASE s");
 	struct audit_verify_result res;
+
+	expect_each_edit_breaks(f, edits, sizeof edits / sizeof edits[0], "edited");
 	assert_int_equal(verify(f, NULL, &res), 0);
 }
 
 static void test_tamper_delete_middle(void **state)
 {
-	struct fixture *f = *state;
-
-	tamper_setup(f);
-	exec_sql(f, "DELETE FROM audit_log WHERE seq = 4");
-	expect_broken_at(f, 4, "missing");
+	tamper_expect(state, "DELETE FROM audit_log WHERE seq = 4", 4, "missing");
 }
 
 static void test_tamper_delete_first(void **state)
 {
-	struct fixture *f = *state;
-
-	tamper_setup(f);
-	exec_sql(f, "DELETE FROM audit_log WHERE seq = 1");
-	expect_broken_at(f, 1, "missing");
+	tamper_expect(state, "DELETE FROM audit_log WHERE seq = 1", 1, "missing");
 }
 
 /* Rows >= 3 move up by one; a forged row 3 chains correctly onto row 2 and
@@ -687,27 +674,21 @@ static void test_tamper_insert_forged_row(void **state)
 /* Swap everything but seq between rows 2 and 3. */
 static void test_tamper_reorder(void **state)
 {
-	struct fixture *f = *state;
-
-	tamper_setup(f);
-	exec_sql(f, "CREATE TEMP TABLE swap AS SELECT * FROM audit_log WHERE seq IN (2, 3);"
-	            "UPDATE audit_log SET (ts, actor, action, object, ticket_id, details, prev_hash, hash) = "
-	            "(SELECT ts, actor, action, object, ticket_id, details, prev_hash, hash FROM swap "
-	            " WHERE swap.seq = 5 - audit_log.seq) WHERE seq IN (2, 3);");
-	expect_broken_at(f, 2, "does not chain");
+	tamper_expect(state, "CREATE TEMP TABLE swap AS SELECT * FROM audit_log WHERE seq IN (2, 3);"
+	              "UPDATE audit_log SET (ts, actor, action, object, ticket_id, details, prev_hash, hash) = "
+	              "(SELECT ts, actor, action, object, ticket_id, details, prev_hash, hash FROM swap "
+	              " WHERE swap.seq = 5 - audit_log.seq) WHERE seq IN (2, 3);",
+	              2, "does not chain");
 }
 
 /* Swap only the contents, keep each position's chain columns. */
 static void test_tamper_reorder_contents_only(void **state)
 {
-	struct fixture *f = *state;
-
-	tamper_setup(f);
-	exec_sql(f, "CREATE TEMP TABLE swap AS SELECT * FROM audit_log WHERE seq IN (2, 3);"
-	            "UPDATE audit_log SET (ts, actor, action, object, ticket_id, details) = "
-	            "(SELECT ts, actor, action, object, ticket_id, details FROM swap "
-	            " WHERE swap.seq = 5 - audit_log.seq) WHERE seq IN (2, 3);");
-	expect_broken_at(f, 2, "edited");
+	tamper_expect(state, "CREATE TEMP TABLE swap AS SELECT * FROM audit_log WHERE seq IN (2, 3);"
+	              "UPDATE audit_log SET (ts, actor, action, object, ticket_id, details) = "
+	              "(SELECT ts, actor, action, object, ticket_id, details FROM swap "
+	              " WHERE swap.seq = 5 - audit_log.seq) WHERE seq IN (2, 3);",
+	              2, "edited");
 }
 
 static void test_tamper_hash_column(void **state)
@@ -720,24 +701,18 @@ static void test_tamper_hash_column(void **state)
 	snprintf(forged, sizeof forged, "%s", row_at(f, 3)->hash);
 	forged[10] = forged[10] == '0' ? '1' : '0';
 	snprintf(sql, sizeof sql, "UPDATE audit_log SET hash = '%s' WHERE seq = 3", forged);
-	exec_sql(f, sql);
-	expect_broken_at(f, 3, "edited");
+	expect_sql_breaks(f, sql, 3, "edited");
 
 	/* Upper-case hex of the right hash is not the stored form. */
-	exec_sql(f, "UPDATE audit_log SET hash = upper(hash) WHERE seq = 3");
-	expect_broken_at(f, 3, "");
+	expect_sql_breaks(f, "UPDATE audit_log SET hash = upper(hash) WHERE seq = 3", 3, "");
 	/* Neither is garbage. */
-	exec_sql(f, "UPDATE audit_log SET hash = 'zz' WHERE seq = 3");
-	expect_broken_at(f, 3, "");
+	expect_sql_breaks(f, "UPDATE audit_log SET hash = 'zz' WHERE seq = 3", 3, "");
 }
 
 static void test_tamper_last_hash(void **state)
 {
-	struct fixture *f = *state;
-
-	tamper_setup(f);
-	exec_sql(f, "UPDATE audit_log SET hash = replace(hash, substr(hash, 1, 1), 'x') WHERE seq = 6");
-	expect_broken_at(f, N_ROWS, "edited");
+	tamper_expect(state, "UPDATE audit_log SET hash = replace(hash, substr(hash, 1, 1), 'x') WHERE seq = 6",
+	              N_ROWS, "edited");
 }
 
 static void test_tamper_prev_hash_column(void **state)
@@ -748,13 +723,10 @@ static void test_tamper_prev_hash_column(void **state)
 	tamper_setup(f);
 	/* Point row 3 at row 1 instead of row 2. */
 	snprintf(sql, sizeof sql, "UPDATE audit_log SET prev_hash = '%s' WHERE seq = 3", row_at(f, 1)->hash);
-	exec_sql(f, sql);
-	expect_broken_at(f, 3, "does not chain");
+	expect_sql_breaks(f, sql, 3, "does not chain");
 	/* Malformed prev_hash: reported, not a crash. */
-	exec_sql(f, "UPDATE audit_log SET prev_hash = 'not hex' WHERE seq = 1");
-	expect_broken_at(f, 1, "does not chain");
-	exec_sql(f, "UPDATE audit_log SET prev_hash = '' WHERE seq = 1");
-	expect_broken_at(f, 1, "does not chain");
+	expect_sql_breaks(f, "UPDATE audit_log SET prev_hash = 'not hex' WHERE seq = 1", 1, "does not chain");
+	expect_sql_breaks(f, "UPDATE audit_log SET prev_hash = '' WHERE seq = 1", 1, "does not chain");
 }
 
 /* Re-hashing an edited row only moves the break to the next row. */
@@ -774,8 +746,7 @@ static void test_tamper_edit_and_rehash(void **state)
 	audit_row_hash(&v, hash);
 	snprintf(sql, sizeof sql, "UPDATE audit_log SET details = '%s', hash = '%s' WHERE seq = 3",
 	         r3->details, hash);
-	exec_sql(f, sql);
-	expect_broken_at(f, 4, "does not chain");
+	expect_sql_breaks(f, sql, 4, "does not chain");
 }
 
 /* Rewriting the whole chain after an edit fools a verify without anchor;
@@ -839,13 +810,10 @@ static void test_tamper_delete_last_row(void **state)
 
 static void test_tamper_renumber_tail(void **state)
 {
-	struct fixture *f = *state;
-
-	tamper_setup(f);
 	/* Close a gap left by a deletion: rows renumbered down. */
-	exec_sql(f, "DELETE FROM audit_log WHERE seq = 2;"
-	            "UPDATE audit_log SET seq = seq - 1 WHERE seq > 2;");
-	expect_broken_at(f, 2, "does not chain");
+	tamper_expect(state, "DELETE FROM audit_log WHERE seq = 2;"
+	              "UPDATE audit_log SET seq = seq - 1 WHERE seq > 2;",
+	              2, "does not chain");
 }
 
 /* Bytes hidden after a NUL inside a stored value are part of the row too:
@@ -853,24 +821,17 @@ static void test_tamper_renumber_tail(void **state)
 static void test_tamper_hidden_bytes_after_nul(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const edits[] = {
-		"UPDATE audit_log SET details = details || char(0) || ' role=admin' WHERE seq = 3",
-		"UPDATE audit_log SET actor = actor || char(0) || 'eve' WHERE seq = 3",
-		"UPDATE audit_log SET ticket_id = ticket_id || char(0) || 'x' WHERE seq = 3",
-		"UPDATE audit_log SET details = CAST(details || char(0) || 'x' AS BLOB) WHERE seq = 3",
-		"UPDATE audit_log SET hash = hash || char(0) || 'x' WHERE seq = 3",
-		"UPDATE audit_log SET prev_hash = prev_hash || char(0) || 'x' WHERE seq = 3",
+	static const struct edit edits[] = {
+		{ "UPDATE audit_log SET details = details || char(0) || ' role=admin' WHERE seq = 3", 3 },
+		{ "UPDATE audit_log SET actor = actor || char(0) || 'eve' WHERE seq = 3", 3 },
+		{ "UPDATE audit_log SET ticket_id = ticket_id || char(0) || 'x' WHERE seq = 3", 3 },
+		{ "UPDATE audit_log SET details = CAST(details || char(0) || 'x' AS BLOB) WHERE seq = 3", 3 },
+		{ "UPDATE audit_log SET hash = hash || char(0) || 'x' WHERE seq = 3", 3 },
+		{ "UPDATE audit_log SET prev_hash = prev_hash || char(0) || 'x' WHERE seq = 3", 3 },
 	};
 
-	tamper_setup(f);
-	assert_string_equal(ticket_of(3), "HD-4711");
-	exec_sql(f, "SAVEPOINT s");
-	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
-		exec_sql(f, edits[i]);
-		expect_broken_at(f, 3, "");
-		exec_sql(f, "ROLLBACK TO s");
-	}
-	exec_sql(f, "RELEASE s");
+	assert_string_equal(ticket_of(3), "HD-4711"); /* row 3 has a ticket id to extend */
+	expect_each_edit_breaks(f, edits, sizeof edits / sizeof edits[0], "");
 }
 
 /* ---- the row hash -------------------------------------------------------- */
@@ -883,7 +844,7 @@ static void test_row_hash(void **state)
 		.object = "user:bob", .ticket_id = NULL, .details = "reason=unknown_key",
 		.prev_hash = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
 	};
-	struct audit_row other;
+	struct audit_row other, variant[6];
 
 	(void)state;
 	audit_row_hash(&row, a);
@@ -918,32 +879,20 @@ static void test_row_hash(void **state)
 	audit_row_hash(&other, b);
 	assert_string_not_equal(a, b);
 
-	/* Every input counts: seq, prev_hash, each field. */
+	/* Every input counts: seq, prev_hash, each field (one change a variant). */
 	audit_row_hash(&row, a);
-	other = row;
-	other.seq = 43;
-	audit_row_hash(&other, b);
-	assert_string_not_equal(a, b);
-	other = row;
-	other.seq = 42 + ((int64_t)1 << 40);
-	audit_row_hash(&other, b);
-	assert_string_not_equal(a, b);
-	other = row;
-	other.prev_hash = "10112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-	audit_row_hash(&other, b);
-	assert_string_not_equal(a, b);
-	other = row;
-	other.ts = "2024-05-06T07:08:09.011Z";
-	audit_row_hash(&other, b);
-	assert_string_not_equal(a, b);
-	other = row;
-	other.object = "user:bo";
-	audit_row_hash(&other, b);
-	assert_string_not_equal(a, b);
-	other = row;
-	other.details = "";
-	audit_row_hash(&other, b);
-	assert_string_not_equal(a, b);
+	for (size_t i = 0; i < sizeof variant / sizeof variant[0]; i++)
+		variant[i] = row;
+	variant[0].seq = 43;
+	variant[1].seq = 42 + ((int64_t)1 << 40);
+	variant[2].prev_hash = "10112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	variant[3].ts = "2024-05-06T07:08:09.011Z";
+	variant[4].object = "user:bo";
+	variant[5].details = "";
+	for (size_t i = 0; i < sizeof variant / sizeof variant[0]; i++) {
+		audit_row_hash(&variant[i], b);
+		assert_string_not_equal(a, b);
+	}
 
 	/* The stored hash column is not an input. */
 	other = row;

@@ -10,17 +10,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "concierge_limits.h"
 #include "config.h"
+#include "support.h"
 
 struct fixture {
 	char dir[64];          /* the mkdtemp directory */
@@ -35,8 +33,8 @@ static int setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_config.XXXXXX");
-	if (mkdtemp(f->dir) == NULL || getcwd(f->cwd, sizeof f->cwd) == NULL) {
+	if (getcwd(f->cwd, sizeof f->cwd) == NULL ||
+	    support_tempdir(f->dir, sizeof f->dir, "test_config") != 0) {
 		free(f);
 		return -1;
 	}
@@ -44,20 +42,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	int rc = chdir(f->cwd);
 
-	rc |= nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rc |= support_remove_tree(f->dir);
 	free(f);
 	return rc;
 }
@@ -66,13 +56,8 @@ static int teardown(void **state)
 static void write_file(const char *dir, const char *name, const char *data, size_t len,
                        char *path, size_t pathlen)
 {
-	FILE *fp;
-
-	snprintf(path, pathlen, "%s/%s", dir, name);
-	fp = fopen(path, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
+	support_path(path, pathlen, dir, name);
+	support_write_file(dir, name, data, len);
 }
 
 /* Parses `text` with source name "x" so errors read "x:LINE: ...". */
@@ -113,6 +98,17 @@ static void expect_line3_error(struct fixture *f, const char *bad)
 
 	snprintf(text, sizeof text, "# comment\n\n%s\nhostname = ok.example\n", bad);
 	expect_error_at(f, text, strlen(text), 3);
+}
+
+/* Each of the n lines in `bad` must be refused on line 3 (see
+ * expect_line3_error), with `needle` in the message. */
+static void expect_line3_errors(struct fixture *f, const char *const *bad, size_t n, const char *needle)
+{
+	for (size_t i = 0; i < n; i++) {
+		expect_line3_error(f, bad[i]);
+		if (strstr(f->err, needle) == NULL)
+			fail_msg("'%s': error '%s' does not say '%s'", bad[i], f->err, needle);
+	}
 }
 
 /* ---- defaults ------------------------------------------------------------ */
@@ -363,11 +359,7 @@ static void test_error_bad_host_port(void **state)
 		"relay = bad host:80",
 	};
 
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		expect_line3_error(f, bad[i]);
-		if (strstr(f->err, "HOST:PORT") == NULL)
-			fail_msg("'%s': error '%s' does not say HOST:PORT", bad[i], f->err);
-	}
+	expect_line3_errors(f, bad, sizeof bad / sizeof bad[0], "HOST:PORT");
 }
 
 static void test_error_bad_code_ttl(void **state)
@@ -379,11 +371,7 @@ static void test_error_bad_code_ttl(void **state)
 		"code_ttl = 99999999999999999999999",
 	};
 
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		expect_line3_error(f, bad[i]);
-		if (strstr(f->err, "code_ttl") == NULL)
-			fail_msg("'%s': error '%s' does not name code_ttl", bad[i], f->err);
-	}
+	expect_line3_errors(f, bad, sizeof bad / sizeof bad[0], "code_ttl");
 }
 
 static void test_error_bad_regex(void **state)

@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +26,12 @@
 
 #include "keygen.h"
 #include "log.h"
+#include "support.h"
 
 struct fixture {
 	char dir[64];            /* the mkdtemp directory */
 	char certs[128];         /* dir/certs, created by keygen_ensure */
+	char other[128];         /* dir/other, for a second key set (made by the tests that want one) */
 	struct keygen_result res;
 	char err[512];
 };
@@ -46,36 +47,23 @@ static int setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_keygen.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (support_tempdir(f->dir, sizeof f->dir, "test_keygen") != 0) {
 		free(f);
 		return -1;
 	}
 	snprintf(f->certs, sizeof f->certs, "%s/certs", f->dir);
+	snprintf(f->other, sizeof f->other, "%s/other", f->dir);
 	*state = f;
 	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = support_remove_tree(f->dir);
 
 	free(f);
 	return rc;
-}
-
-static void path_of(char *out, size_t outlen, const char *dir, const char *name)
-{
-	snprintf(out, outlen, "%s/%s", dir, name);
 }
 
 static int ensure(struct fixture *f, const char *dir, const char *hostname)
@@ -84,51 +72,25 @@ static int ensure(struct fixture *f, const char *dir, const char *hostname)
 	return keygen_ensure(dir, hostname, &f->res, f->err, sizeof f->err);
 }
 
-/* Whole file into a fresh NUL-terminated buffer; NULL when unreadable. */
-static char *slurp(const char *dir, const char *name, size_t *len)
+/* dir/NAME must still hold exactly the len bytes at `before`. */
+static void expect_unchanged(const char *dir, const char *name, const char *before, size_t len)
 {
-	char path[256];
-	FILE *fp;
-	char *buf;
-	long n;
+	size_t len_after;
+	char *after = support_read_file(dir, name, &len_after);
 
-	path_of(path, sizeof path, dir, name);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
-}
-
-static void put_file(const char *dir, const char *name, const char *data, size_t len)
-{
-	char path[256];
-	FILE *fp;
-
-	path_of(path, sizeof path, dir, name);
-	unlink(path);
-	fp = fopen(path, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
+	assert_non_null(after);
+	assert_int_equal(len_after, len);
+	assert_memory_equal(after, before, len);
+	free(after);
 }
 
 static void copy_file(const char *from_dir, const char *to_dir, const char *name)
 {
 	size_t len;
-	char *data = slurp(from_dir, name, &len);
+	char *data = support_read_file(from_dir, name, &len);
 
 	assert_non_null(data);
-	put_file(to_dir, name, data, len);
+	support_write_file(to_dir, name, data, len);
 	free(data);
 }
 
@@ -136,7 +98,7 @@ static int exists(const char *dir, const char *name)
 {
 	char path[256];
 
-	path_of(path, sizeof path, dir, name);
+	support_path(path, sizeof path, dir, name);
 	return access(path, F_OK) == 0;
 }
 
@@ -144,7 +106,7 @@ static void remove_file(const char *dir, const char *name)
 {
 	char path[256];
 
-	path_of(path, sizeof path, dir, name);
+	support_path(path, sizeof path, dir, name);
 	assert_int_equal(unlink(path), 0);
 }
 
@@ -162,16 +124,24 @@ static int count_entries(const char *dir)
 	return n;
 }
 
-static X509 *read_cert(const char *dir, const char *name)
+/* dir/NAME opened for reading; the test fails when it cannot be. */
+static FILE *open_in(const char *dir, const char *name)
 {
 	char path[256];
 	FILE *fp;
-	X509 *cert;
 
-	path_of(path, sizeof path, dir, name);
+	support_path(path, sizeof path, dir, name);
 	fp = fopen(path, "r");
-	assert_non_null(fp);
-	cert = PEM_read_X509(fp, NULL, NULL, NULL);
+	if (fp == NULL)
+		fail_msg("cannot open %s", path);
+	return fp;
+}
+
+static X509 *read_cert(const char *dir, const char *name)
+{
+	FILE *fp = open_in(dir, name);
+	X509 *cert = PEM_read_X509(fp, NULL, NULL, NULL);
+
 	fclose(fp);
 	assert_non_null(cert);
 	return cert;
@@ -179,14 +149,9 @@ static X509 *read_cert(const char *dir, const char *name)
 
 static EVP_PKEY *read_key(const char *dir, const char *name)
 {
-	char path[256];
-	FILE *fp;
-	EVP_PKEY *key;
+	FILE *fp = open_in(dir, name);
+	EVP_PKEY *key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
 
-	path_of(path, sizeof path, dir, name);
-	fp = fopen(path, "r");
-	assert_non_null(fp);
-	key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
 	fclose(fp);
 	assert_non_null(key);
 	return key;
@@ -288,7 +253,7 @@ static void test_fresh_generation(void **state)
 		const struct keygen_file *kf = &f->res.files[i];
 		char path[256];
 
-		path_of(path, sizeof path, f->certs, names[i]);
+		support_path(path, sizeof path, f->certs, names[i]);
 		assert_string_equal(kf->path, path);
 		assert_int_equal(kf->created, 1);
 		assert_true(kf->what[0] != '\0');
@@ -305,13 +270,13 @@ static void test_fresh_generation(void **state)
 	/* Nothing else (no temporary files) left behind. */
 	assert_int_equal(count_entries(f->certs), KEYGEN_MAX_FILES);
 
-	pem = slurp(f->certs, "ca.key", NULL);
+	pem = support_read_file(f->certs, "ca.key", NULL);
 	assert_non_null(strstr(pem, "-----BEGIN PRIVATE KEY-----\n"));
 	free(pem);
-	pem = slurp(f->certs, "relay.key", NULL);
+	pem = support_read_file(f->certs, "relay.key", NULL);
 	assert_non_null(strstr(pem, "-----BEGIN PRIVATE KEY-----\n"));
 	free(pem);
-	pem = slurp(f->certs, "ssh_host_ed25519_key", NULL);
+	pem = support_read_file(f->certs, "ssh_host_ed25519_key", NULL);
 	assert_int_equal(strncmp(pem, "-----BEGIN OPENSSH PRIVATE KEY-----\n", 36), 0);
 	assert_non_null(strstr(pem, "-----END OPENSSH PRIVATE KEY-----\n"));
 	free(pem);
@@ -433,77 +398,52 @@ static void test_second_run_keeps_everything(void **state)
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
 	first = f->res;
 	for (int i = 0; i < KEYGEN_MAX_FILES; i++)
-		before[i] = slurp(f->certs, names[i], &lens[i]);
+		before[i] = support_read_file(f->certs, names[i], &lens[i]);
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
 	assert_int_equal(f->res.count, KEYGEN_MAX_FILES);
 	for (int i = 0; i < KEYGEN_MAX_FILES; i++) {
-		size_t len;
-		char *after = slurp(f->certs, names[i], &len);
-
 		assert_int_equal(f->res.files[i].created, 0);
 		assert_string_equal(f->res.files[i].path, first.files[i].path);
 		assert_string_equal(f->res.files[i].fingerprint, first.files[i].fingerprint);
-		assert_int_equal(len, lens[i]);
-		assert_memory_equal(after, before[i], len);
-		free(after);
+		expect_unchanged(f->certs, names[i], before[i], lens[i]);
 		free(before[i]);
 	}
+}
+
+/* With dir/GONE removed, keygen_ensure(dir) must refuse naming GONE, must
+ * not recreate it, and must leave its other half dir/KEPT as it was. */
+static void expect_half_pair_refused(struct fixture *f, const char *dir, const char *kept, const char *gone)
+{
+	size_t len;
+	char *before = support_read_file(dir, kept, &len);
+
+	assert_non_null(before);
+	remove_file(dir, gone);
+	assert_int_equal(ensure(f, dir, "relay.example.edu"), -1);
+	assert_non_null(strstr(f->err, gone));
+	assert_false(exists(dir, gone));
+	expect_unchanged(dir, kept, before, len);
+	free(before);
 }
 
 static void test_half_ca_pair_refused(void **state)
 {
 	struct fixture *f = *state;
-	char *ca_before, *ca_after, *key_before, *key_after;
-	size_t len_before, len_after;
-	char other[160];
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
-	ca_before = slurp(f->certs, "ca.pem", &len_before);
-	remove_file(f->certs, "ca.key");
-
-	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), -1);
-	assert_non_null(strstr(f->err, "ca.key"));
-	assert_false(exists(f->certs, "ca.key"));
-	ca_after = slurp(f->certs, "ca.pem", &len_after);
-	assert_int_equal(len_after, len_before);
-	assert_memory_equal(ca_after, ca_before, len_before);
-	free(ca_before);
-	free(ca_after);
-
+	expect_half_pair_refused(f, f->certs, "ca.pem", "ca.key");
 	/* The other way round: a CA key without its certificate. */
-	snprintf(other, sizeof other, "%s/other", f->dir);
-	assert_int_equal(ensure(f, other, "relay.example.edu"), 0);
-	key_before = slurp(other, "ca.key", &len_before);
-	remove_file(other, "ca.pem");
-	assert_int_equal(ensure(f, other, "relay.example.edu"), -1);
-	assert_non_null(strstr(f->err, "ca.pem"));
-	assert_false(exists(other, "ca.pem"));
-	key_after = slurp(other, "ca.key", &len_after);
-	assert_int_equal(len_after, len_before);
-	assert_memory_equal(key_after, key_before, len_before);
-	free(key_before);
-	free(key_after);
+	assert_int_equal(ensure(f, f->other, "relay.example.edu"), 0);
+	expect_half_pair_refused(f, f->other, "ca.key", "ca.pem");
 }
 
 static void test_half_relay_pair_refused(void **state)
 {
 	struct fixture *f = *state;
-	char *key_before, *key_after;
-	size_t len_before, len_after;
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
-	key_before = slurp(f->certs, "relay.key", &len_before);
-	remove_file(f->certs, "relay.pem");
-
-	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), -1);
-	assert_non_null(strstr(f->err, "relay.pem"));
-	assert_false(exists(f->certs, "relay.pem"));
-	key_after = slurp(f->certs, "relay.key", &len_after);
-	assert_int_equal(len_after, len_before);
-	assert_memory_equal(key_after, key_before, len_before);
-	free(key_before);
-	free(key_after);
+	expect_half_pair_refused(f, f->certs, "relay.key", "relay.pem");
 }
 
 static void test_relay_without_ca_refused(void **state)
@@ -523,13 +463,11 @@ static void test_relay_without_ca_refused(void **state)
 static void test_relay_from_other_ca_refused(void **state)
 {
 	struct fixture *f = *state;
-	char other[160];
 
-	snprintf(other, sizeof other, "%s/other", f->dir);
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
-	assert_int_equal(ensure(f, other, "relay.example.edu"), 0);
-	copy_file(other, f->certs, "relay.key");
-	copy_file(other, f->certs, "relay.pem");
+	assert_int_equal(ensure(f, f->other, "relay.example.edu"), 0);
+	copy_file(f->other, f->certs, "relay.key");
+	copy_file(f->other, f->certs, "relay.pem");
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), -1);
 	assert_non_null(strstr(f->err, "was not signed by"));
@@ -540,20 +478,18 @@ static void test_relay_from_other_ca_refused(void **state)
 static void test_mismatched_keys_refused(void **state)
 {
 	struct fixture *f = *state;
-	char other[160];
 
-	snprintf(other, sizeof other, "%s/other", f->dir);
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
-	assert_int_equal(ensure(f, other, "relay.example.edu"), 0);
+	assert_int_equal(ensure(f, f->other, "relay.example.edu"), 0);
 
 	/* relay.key from elsewhere: does not match relay.pem. */
-	copy_file(other, f->certs, "relay.key");
+	copy_file(f->other, f->certs, "relay.key");
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), -1);
 	assert_non_null(strstr(f->err, "does not match"));
 	assert_non_null(strstr(f->err, "relay.key"));
 
 	/* ca.key from elsewhere: does not match ca.pem. */
-	copy_file(other, f->certs, "ca.key");
+	copy_file(f->other, f->certs, "ca.key");
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), -1);
 	assert_non_null(strstr(f->err, "does not match"));
 	assert_non_null(strstr(f->err, "ca.key"));
@@ -565,13 +501,13 @@ static void test_corrupt_files_refused(void **state)
 	static const char junk[] = "not a certificate\n";
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
-	put_file(f->certs, "relay.pem", junk, sizeof junk - 1);
+	support_write_file(f->certs, "relay.pem", junk, sizeof junk - 1);
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), -1);
 	assert_non_null(strstr(f->err, "relay.pem"));
 
 	remove_file(f->certs, "relay.pem");
 	remove_file(f->certs, "relay.key");
-	put_file(f->certs, "ssh_host_ed25519_key", junk, sizeof junk - 1);
+	support_write_file(f->certs, "ssh_host_ed25519_key", junk, sizeof junk - 1);
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), -1);
 	assert_non_null(strstr(f->err, "ssh_host_ed25519_key"));
 	/* Nothing was created before the SSH key was found broken. */
@@ -581,28 +517,26 @@ static void test_corrupt_files_refused(void **state)
 static void test_new_relay_signed_by_kept_ca(void **state)
 {
 	struct fixture *f = *state;
-	char *ca_before, *ca_after;
-	size_t len_before, len_after;
+	char *ca_before;
+	size_t len_before;
 	X509 *ca, *relay;
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
-	ca_before = slurp(f->certs, "ca.pem", &len_before);
+	ca_before = support_read_file(f->certs, "ca.pem", &len_before);
+	assert_non_null(ca_before);
 	remove_file(f->certs, "relay.key");
 	remove_file(f->certs, "relay.pem");
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
 	for (int i = 0; i < KEYGEN_MAX_FILES; i++)
 		assert_int_equal(f->res.files[i].created, i == 2 || i == 3);
-	ca_after = slurp(f->certs, "ca.pem", &len_after);
-	assert_int_equal(len_after, len_before);
-	assert_memory_equal(ca_after, ca_before, len_before);
+	expect_unchanged(f->certs, "ca.pem", ca_before, len_before);
 	ca = read_cert(f->certs, "ca.pem");
 	relay = read_cert(f->certs, "relay.pem");
 	verify_chain(ca, relay, "relay.example.edu");
 	X509_free(ca);
 	X509_free(relay);
 	free(ca_before);
-	free(ca_after);
 }
 
 static void test_ssh_host_key(void **state)
@@ -615,15 +549,15 @@ static void test_ssh_host_key(void **state)
 	char *line, *b64 = NULL, *want, *fpstr;
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
-	path_of(path, sizeof path, f->certs, "ssh_host_ed25519_key");
+	support_path(path, sizeof path, f->certs, "ssh_host_ed25519_key");
 	assert_int_equal(ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &priv), SSH_OK);
 	assert_int_equal(ssh_key_type(priv), SSH_KEYTYPE_ED25519);
-	path_of(path, sizeof path, f->certs, "ssh_host_ed25519_key.pub");
+	support_path(path, sizeof path, f->certs, "ssh_host_ed25519_key.pub");
 	assert_int_equal(ssh_pki_import_pubkey_file(path, &pub), SSH_OK);
 	assert_int_equal(ssh_key_cmp(priv, pub, SSH_KEY_CMP_PUBLIC), 0);
 
 	/* Exactly one line: type, base64, comment. */
-	line = slurp(f->certs, "ssh_host_ed25519_key.pub", NULL);
+	line = support_read_file(f->certs, "ssh_host_ed25519_key.pub", NULL);
 	assert_int_equal(ssh_pki_export_pubkey_base64(priv, &b64), SSH_OK);
 	assert_true(asprintf(&want, "ssh-ed25519 %s concierge-relay@relay.example.edu\n", b64) > 0);
 	assert_string_equal(line, want);
@@ -647,32 +581,28 @@ static void test_ssh_host_key(void **state)
 static void test_ssh_pub_recreated(void **state)
 {
 	struct fixture *f = *state;
-	char *before, *after;
-	size_t len_before, len_after;
+	char *before;
+	size_t len_before;
 	char fp[128];
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
 	snprintf(fp, sizeof fp, "%s", f->res.files[5].fingerprint);
-	before = slurp(f->certs, "ssh_host_ed25519_key.pub", &len_before);
+	before = support_read_file(f->certs, "ssh_host_ed25519_key.pub", &len_before);
+	assert_non_null(before);
 	remove_file(f->certs, "ssh_host_ed25519_key.pub");
 
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
 	for (int i = 0; i < KEYGEN_MAX_FILES; i++)
 		assert_int_equal(f->res.files[i].created, i == 5);
 	assert_string_equal(f->res.files[5].fingerprint, fp);
-	after = slurp(f->certs, "ssh_host_ed25519_key.pub", &len_after);
-	assert_int_equal(len_after, len_before);
-	assert_memory_equal(after, before, len_before);
+	expect_unchanged(f->certs, "ssh_host_ed25519_key.pub", before, len_before);
 	free(before);
-	free(after);
 }
 
 static void test_ssh_pub_without_private_refused(void **state)
 {
 	struct fixture *f = *state;
-	char other[160];
 
-	snprintf(other, sizeof other, "%s/other", f->dir);
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), 0);
 	remove_file(f->certs, "ssh_host_ed25519_key");
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), -1);
@@ -680,8 +610,8 @@ static void test_ssh_pub_without_private_refused(void **state)
 	assert_false(exists(f->certs, "ssh_host_ed25519_key"));
 
 	/* A .pub that belongs to another private key. */
-	assert_int_equal(ensure(f, other, "relay.example.edu"), 0);
-	copy_file(other, f->certs, "ssh_host_ed25519_key");
+	assert_int_equal(ensure(f, f->other, "relay.example.edu"), 0);
+	copy_file(f->other, f->certs, "ssh_host_ed25519_key");
 	assert_int_equal(ensure(f, f->certs, "relay.example.edu"), -1);
 	assert_non_null(strstr(f->err, "does not match"));
 	assert_non_null(strstr(f->err, "ssh_host_ed25519_key.pub"));
@@ -725,7 +655,6 @@ static void test_ipv6_hostname(void **state)
 static void test_no_duplicate_names(void **state)
 {
 	struct fixture *f = *state;
-	char other[160];
 	X509 *relay;
 
 	assert_int_equal(ensure(f, f->certs, "localhost"), 0);
@@ -735,9 +664,8 @@ static void test_no_duplicate_names(void **state)
 	assert_true(san_has(relay, GEN_IPADD, "127.0.0.1"));
 	X509_free(relay);
 
-	snprintf(other, sizeof other, "%s/other", f->dir);
-	assert_int_equal(ensure(f, other, "127.0.0.1"), 0);
-	relay = read_cert(other, "relay.pem");
+	assert_int_equal(ensure(f, f->other, "127.0.0.1"), 0);
+	relay = read_cert(f->other, "relay.pem");
 	assert_int_equal(san_count(relay), 2);
 	assert_true(san_has(relay, GEN_DNS, "localhost"));
 	assert_true(san_has(relay, GEN_IPADD, "127.0.0.1"));
@@ -786,7 +714,7 @@ static void test_certs_dir_not_a_directory(void **state)
 {
 	struct fixture *f = *state;
 
-	put_file(f->dir, "certs", "x", 1);
+	support_write_file(f->dir, "certs", "x", 1);
 	assert_int_equal(ensure(f, f->certs, "localhost"), -1);
 	assert_non_null(strstr(f->err, f->certs));
 }

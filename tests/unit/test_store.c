@@ -11,7 +11,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "support.h"
 
 struct fixture {
 	char dir[64];   /* the mkdtemp directory */
@@ -35,31 +35,20 @@ static int setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_store.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (support_tempdir(f->dir, sizeof f->dir, "test_store") != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof f->db, "%s/concierge.db", f->dir);
+	snprintf(f->db, sizeof f->db, "%s/" SUPPORT_DB_NAME, f->dir);
 	*state = f;
 	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int rc;
+	int rc = support_store_dir_close(f->store, f->dir);
 
-	store_close(f->store);
-	rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	return rc;
 }
@@ -133,10 +122,7 @@ static unsigned file_mode(const char *path)
 
 static long long count_rows(struct fixture *f, const char *table)
 {
-	char sql[128];
-
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-	return pragma_int(f->store, sql);
+	return support_count_rows(f->store, table);
 }
 
 static void test_create_new(void **state)

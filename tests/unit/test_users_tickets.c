@@ -11,14 +11,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -26,6 +23,7 @@
 #include "concierge_limits.h"
 #include "ssh_pubkey.h"
 #include "store.h"
+#include "support.h"
 #include "tickets.h"
 #include "users.h"
 
@@ -39,29 +37,12 @@ struct fixture {
 	struct ssh_pubkey key[3]; /* big (PUBKEY_FILE_MAX each): kept off the stack */
 };
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_users_tickets.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->db, sizeof f->db, "%s/concierge.db", f->dir);
-	if (store_open(f->db, STORE_OPEN_CREATE, &f->store, f->err, sizeof f->err) != 0) {
-		fprintf(stderr, "store_open: %s\n", f->err);
-		nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (f == NULL || support_store_dir_open(f->dir, sizeof f->dir, "test_users_tickets", f->db, sizeof f->db,
+	                                        &f->store) != 0) {
 		free(f);
 		return -1;
 	}
@@ -72,17 +53,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int rc;
+	int rc = support_store_dir_close(f->store, f->dir);
 
-	store_close(f->store);
-	rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	return rc;
-}
-
-static void path_of(struct fixture *f, const char *name, char *out, size_t outlen)
-{
-	snprintf(out, outlen, "%s/%s", f->dir, name);
 }
 
 /* ssh-keygen -t TYPE [-b BITS] into dir/NAME and dir/NAME.pub. */
@@ -98,13 +72,13 @@ static void keygen(struct fixture *f, const char *name, const char *type, int bi
 		fail_msg("failed: %s", cmd);
 }
 
-/* The SHA256:... field of `ssh-keygen -lf PATH`. */
-static void cli_fingerprint(const char *path, char *out, size_t outlen)
+/* The SHA256:... field of `ssh-keygen -lf dir/NAME`. */
+static void cli_fingerprint(struct fixture *f, const char *name, char *out, size_t outlen)
 {
 	char cmd[300], line[512], fp[128];
 	FILE *p;
 
-	snprintf(cmd, sizeof cmd, "ssh-keygen -lf '%s'", path);
+	snprintf(cmd, sizeof cmd, "ssh-keygen -lf '%s/%s'", f->dir, name);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	assert_non_null(fgets(line, sizeof line, p));
@@ -114,12 +88,15 @@ static void cli_fingerprint(const char *path, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", fp);
 }
 
-/* The second field of a .pub file. */
-static void pub_base64(const char *path, char *out, size_t outlen)
+/* The second field of the .pub file dir/NAME. */
+static void pub_base64(struct fixture *f, const char *name, char *out, size_t outlen)
 {
-	FILE *fp = fopen(path, "r");
+	char path[256];
+	FILE *fp;
 	char *line = malloc(PUBKEY_FILE_MAX), *save = NULL, *tok;
 
+	support_path(path, sizeof path, f->dir, name);
+	fp = fopen(path, "r");
 	assert_non_null(fp);
 	assert_non_null(line);
 	assert_non_null(fgets(line, PUBKEY_FILE_MAX, fp));
@@ -131,11 +108,22 @@ static void pub_base64(const char *path, char *out, size_t outlen)
 	free(line);
 }
 
+/* `key` must be what ssh-keygen sees in dir/NAME: its fingerprint and blob. */
+static void expect_as_ssh_keygen(struct fixture *f, const char *name, const struct ssh_pubkey *key)
+{
+	char fp[128], b64[1024];
+
+	cli_fingerprint(f, name, fp, sizeof fp);
+	assert_string_equal(key->fingerprint, fp);
+	pub_base64(f, name, b64, sizeof b64);
+	assert_string_equal(key->base64, b64);
+}
+
 static void read_key(struct fixture *f, const char *name, struct ssh_pubkey *key)
 {
 	char path[256];
 
-	path_of(f, name, path, sizeof path);
+	support_path(path, sizeof path, f->dir, name);
 	if (ssh_pubkey_read_file(path, key, f->err, sizeof f->err) != 0)
 		fail_msg("ssh_pubkey_read_file(%s): %s", path, f->err);
 }
@@ -147,7 +135,7 @@ static void read_fails(struct fixture *f, const char *name, const char *needle)
 	struct ssh_pubkey *key = calloc(1, sizeof *key);
 
 	assert_non_null(key);
-	path_of(f, name, path, sizeof path);
+	support_path(path, sizeof path, f->dir, name);
 	f->err[0] = '\0';
 	if (ssh_pubkey_read_file(path, key, f->err, sizeof f->err) != -1)
 		fail_msg("%s accepted as a public key", name);
@@ -158,14 +146,7 @@ static void read_fails(struct fixture *f, const char *name, const char *needle)
 
 static void write_file(struct fixture *f, const char *name, const char *data, size_t len)
 {
-	char path[256];
-	FILE *fp;
-
-	path_of(f, name, path, sizeof path);
-	fp = fopen(path, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
+	support_write_file(f->dir, name, data, len);
 }
 
 static void write_str(struct fixture *f, const char *name, const char *text)
@@ -173,34 +154,20 @@ static void write_str(struct fixture *f, const char *name, const char *text)
 	write_file(f, name, text, strlen(text));
 }
 
-/* Contents of dir/name as a string (small files). */
+/* Contents of dir/name as a string; the file must exist and not be empty. */
 static char *slurp(struct fixture *f, const char *name)
 {
-	char path[256];
-	char *buf = calloc(1, 65536);
-	FILE *fp;
+	size_t len;
+	char *buf = support_read_file(f->dir, name, &len);
 
-	path_of(f, name, path, sizeof path);
-	fp = fopen(path, "rb");
-	assert_non_null(fp);
 	assert_non_null(buf);
-	assert_true(fread(buf, 1, 65535, fp) > 0);
-	fclose(fp);
+	assert_true(len > 0);
 	return buf;
 }
 
 static long long count(struct fixture *f, const char *table)
 {
-	sqlite3_stmt *stmt = NULL;
-	char sql[128];
-	long long n;
-
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-	assert_int_equal(sqlite3_prepare_v2(store_db(f->store), sql, -1, &stmt, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return n;
+	return support_count_rows(f->store, table);
 }
 
 struct counts {
@@ -316,41 +283,31 @@ static int has_word(const char *list, const char *word)
 static void test_pubkey_ed25519(void **state)
 {
 	struct fixture *f = *state;
-	char path[256], fp[128], b64[512];
 
 	keygen(f, "k", "ed25519", 0, "alice@desk");
 	read_key(f, "k.pub", &f->key[0]);
 	assert_string_equal(f->key[0].type, "ssh-ed25519");
-	path_of(f, "k.pub", path, sizeof path);
-	pub_base64(path, b64, sizeof b64);
-	assert_string_equal(f->key[0].base64, b64);
-	cli_fingerprint(path, fp, sizeof fp);
-	assert_string_equal(f->key[0].fingerprint, fp);
+	expect_as_ssh_keygen(f, "k.pub", &f->key[0]);
 	assert_string_equal(f->key[0].comment, "alice@desk");
 }
 
 static void test_pubkey_ecdsa(void **state)
 {
 	struct fixture *f = *state;
-	char path[256], fp[128], b64[512], line[600];
+	char line[600];
 
 	keygen(f, "e", "ecdsa", 384, "ec");
 	read_key(f, "e.pub", &f->key[0]);
 	assert_string_equal(f->key[0].type, "ecdsa-sha2-nistp384");
-	path_of(f, "e.pub", path, sizeof path);
-	cli_fingerprint(path, fp, sizeof fp);
-	assert_string_equal(f->key[0].fingerprint, fp);
-	pub_base64(path, b64, sizeof b64);
-	assert_string_equal(f->key[0].base64, b64);
+	expect_as_ssh_keygen(f, "e.pub", &f->key[0]);
 	/* The line's type must be the blob's: a P-384 key is no P-256 key. */
-	snprintf(line, sizeof line, "ecdsa-sha2-nistp256 %s", b64);
+	assert_true(snprintf(line, sizeof line, "ecdsa-sha2-nistp256 %s", f->key[0].base64) < (int)sizeof line);
 	assert_int_equal(ssh_pubkey_parse_line(line, &f->key[1], f->err, sizeof f->err), -1);
 }
 
 static void test_pubkey_rsa_sizes(void **state)
 {
 	struct fixture *f = *state;
-	char path[256], fp[128], b64[1024];
 
 	keygen(f, "r1024", "rsa", 1024, "weak");
 	read_fails(f, "r1024.pub", "too weak");
@@ -361,11 +318,7 @@ static void test_pubkey_rsa_sizes(void **state)
 	keygen(f, "r3072", "rsa", 3072, "strong");
 	read_key(f, "r3072.pub", &f->key[0]);
 	assert_string_equal(f->key[0].type, "ssh-rsa");
-	path_of(f, "r3072.pub", path, sizeof path);
-	cli_fingerprint(path, fp, sizeof fp);
-	assert_string_equal(f->key[0].fingerprint, fp);
-	pub_base64(path, b64, sizeof b64);
-	assert_string_equal(f->key[0].base64, b64);
+	expect_as_ssh_keygen(f, "r3072.pub", &f->key[0]);
 	keygen(f, "r2048", "rsa", 2048, "enough");
 	read_key(f, "r2048.pub", &f->key[1]);
 	assert_string_equal(f->key[1].type, "ssh-rsa");
@@ -462,7 +415,6 @@ static void test_pubkey_lenient_layout(void **state)
 {
 	struct fixture *f = *state;
 	char *a, text[4096], *sp;
-	char path[256], fp[128];
 
 	keygen(f, "k", "ed25519", 0, "x");
 	a = slurp(f, "k.pub");
@@ -475,9 +427,8 @@ static void test_pubkey_lenient_layout(void **state)
 	assert_string_equal(f->key[0].type, "ssh-ed25519");
 	/* Trimmed to printable ASCII, without the CR. */
 	assert_string_equal(f->key[0].comment, "bob's laptop");
-	path_of(f, "k.pub", path, sizeof path);
-	cli_fingerprint(path, fp, sizeof fp);
-	assert_string_equal(f->key[0].fingerprint, fp);
+	/* The same key as k.pub, for ssh-keygen too. */
+	expect_as_ssh_keygen(f, "k.pub", &f->key[0]);
 	/* No comment at all. */
 	snprintf(text, sizeof text, "%s\n", a);
 	write_file(f, "bare.pub", text, strlen(text));
@@ -522,12 +473,11 @@ static void test_users_add_and_list(void **state)
 	struct fixture *f = *state;
 	struct user_copy users;
 	struct audit_copy audit;
-	char path[256], fp[128];
+	char fp[128];
 
 	keygen(f, "alice", "ed25519", 0, "alice@desk");
 	read_key(f, "alice.pub", &f->key[0]);
-	path_of(f, "alice.pub", path, sizeof path);
-	cli_fingerprint(path, fp, sizeof fp);
+	cli_fingerprint(f, "alice.pub", fp, sizeof fp);
 
 	assert_int_equal(users_add(f->store, ACTOR, "bob", "vendor", NULL, f->err, sizeof f->err), 0);
 	assert_int_equal(users_add(f->store, ACTOR, "alice", "desk", &f->key[0], f->err, sizeof f->err), 0);

@@ -1,0 +1,158 @@
+/* Fixture helpers shared by the unit tests: see support.h. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "support.h"
+
+int support_tempdir(char *dir, size_t len, const char *tag)
+{
+	int n;
+
+	if (len == 0)
+		return -1;
+	n = snprintf(dir, len, "/tmp/%s.XXXXXX", tag);
+	if (n < 0 || (size_t)n >= len || mkdtemp(dir) == NULL) {
+		dir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int support_remove_tree(const char *dir)
+{
+	if (dir[0] == '\0')
+		return 0;
+	if (strncmp(dir, "/tmp/", 5) != 0 || dir[5] == '\0' || strstr(dir, "..") != NULL) {
+		fprintf(stderr, "support_remove_tree: refusing '%s' (not below /tmp/)\n", dir);
+		return -1;
+	}
+	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int support_fresh_store(const char *dir, char *db_path, size_t len, struct store **out)
+{
+	char err[1024];
+	int n = snprintf(db_path, len, "%s/%s", dir, SUPPORT_DB_NAME);
+
+	*out = NULL;
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "support_fresh_store: path %s/%s too long\n", dir, SUPPORT_DB_NAME);
+		return -1;
+	}
+	if (store_open(db_path, STORE_OPEN_CREATE, out, err, sizeof err) != 0) {
+		fprintf(stderr, "store_open: %s\n", err);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int support_store_dir_open(char *dir, size_t dirlen, const char *tag, char *db_path, size_t dblen,
+                           struct store **out)
+{
+	*out = NULL;
+	if (support_tempdir(dir, dirlen, tag) != 0)
+		return -1;
+	if (support_fresh_store(dir, db_path, dblen, out) != 0) {
+		support_remove_tree(dir);
+		dir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int support_store_dir_close(struct store *store, const char *dir)
+{
+	store_close(store);
+	return support_remove_tree(dir);
+}
+
+void support_path(char *out, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= len)
+		fail_msg("path %s/%s longer than %zu bytes", dir, name, len - 1);
+}
+
+void support_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *fp;
+
+	support_path(path, sizeof path, dir, name);
+	unlink(path);
+	fp = fopen(path, "wb");
+	if (fp == NULL)
+		fail_msg("cannot create %s", path);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+char *support_read_file(const char *dir, const char *name, size_t *len)
+{
+	char path[PATH_MAX];
+	size_t cap = 4096, n = 0, got;
+	char *buf;
+	FILE *fp;
+
+	support_path(path, sizeof path, dir, name);
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		return NULL;
+	buf = malloc(cap);
+	assert_non_null(buf);
+	do {
+		if (cap - n < 2) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		got = fread(buf + n, 1, cap - n - 1, fp);
+		n += got;
+	} while (got > 0);
+	if (ferror(fp))
+		fail_msg("error reading %s", path);
+	fclose(fp);
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return buf;
+}
+
+long long support_count_rows(struct store *store, const char *table)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[160];
+	long long n;
+	int w = snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+
+	assert_true(w > 0 && (size_t)w < sizeof sql);
+	assert_int_equal(sqlite3_prepare_v2(store_db(store), sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return n;
+}
