@@ -16,7 +16,7 @@ DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
                 xvfb xdotool x11-xserver-utils clang
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
-                libevent_openssl cmocka x11 xext xdamage xtst xfixes
+                libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes
 
 ifeq ($(SANITIZE),)
   BUILD    := build/rel
@@ -48,7 +48,7 @@ SERVER_LIB_OBJ := $(SERVER_LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 AGENT_LIB_OBJ := $(AGENT_LIB_SRC:%.c=$(BUILD)/%.o)
 
-SERVER_LIBS := $(call pc_libs,openssl libssh sqlite3 libevent libevent_openssl)
+SERVER_LIBS := $(call pc_libs,openssl libssh sqlite3 libevent libevent_openssl libevent_pthreads) -lpthread
 AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl libvncserver x11 xext xdamage xtst xfixes) -lpthread
 TOOL_LIBS   := $(call pc_libs,libvncclient)
 CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)

@@ -1,85 +1,160 @@
 /*
- * concierge-agent: the end user's side.  This revision reads its config and
- * options, loads the pinned relay CA into a verifying TLS context, and runs
- * the event loop until SIGTERM or SIGINT.  Dialling the relay, consent,
- * screen and shell attach to this loop in the screen-sessions work.
+ * concierge-agent: the end user's side.  Shares the screen (X11 or the demo
+ * pattern) with the desk agents the person at the machine allows, through
+ * the relay the IT desk runs, and stops the moment they say so.
  */
 #include <event2/event.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "assist.h"
 #include "concierge_version.h"
 #include "config.h"
 #include "log.h"
+#include "screen.h"
 #include "stop_signals.h"
 #include "tls_context.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: concierge-agent --relay HOST:PORT --code CODE [--ca FILE] [--config FILE]\n\n"
+	        "usage: concierge-agent --relay HOST:PORT --code CODE [options]\n\n"
 	        "Lets your IT desk help you: connects to the Concierge relay your desk runs,\n"
-	        "asks you before anyone sees or controls your screen, and stops when you say so.\n"
-	        "  --relay HOST:PORT  the relay your IT desk gave you (or 'relay' in the config)\n"
-	        "  --code CODE        the one-time code your IT desk read to you\n"
-	        "  --ca FILE          the relay CA to trust (default certs/ca.pem)\n"
-	        "  --config FILE      configuration file (default ./concierge.conf if present)\n"
-	        "  --version, --help\n");
+	        "asks you before anyone sees or controls your screen, and stops when you say so\n"
+	        "(type q and Enter, or press Ctrl-C).\n"
+	        "  --relay HOST:PORT   the relay your IT desk gave you (or 'relay' in the config)\n"
+	        "  --code CODE         the one-time code your IT desk read to you (123-456-789)\n"
+	        "  --ca FILE           the relay CA to trust (default certs/ca.pem)\n"
+	        "  --screen x11|demo   what to share: the X display (default when DISPLAY is set)\n"
+	        "                      or a generated test pattern\n"
+	        "  --display NAME      X display for --screen x11 (default $DISPLAY)\n"
+	        "  --demo-size WxH     size of the demo pattern (default 640x480)\n"
+	        "  --auto-accept       demo only: allow every request without asking (audited)\n"
+	        "  --config FILE       configuration file (default ./concierge.conf if present)\n"
+	        "  --version, --help\n"
+	        "Exit codes: 0 session ended, 1 refused or unreachable, 2 usage, 3 relay not trusted.\n");
 }
 
-int main(int argc, char **argv)
+struct agent_args {
+	const char *config_path, *relay, *ca, *code, *screen, *display, *demo_size;
+	int auto_accept;
+};
+
+static int parse_args(int argc, char **argv, struct agent_args *a)
 {
 	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' }, { "relay", required_argument, NULL, 'r' },
-		{ "code", required_argument, NULL, 'C' },   { "ca", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
+		{ "config", required_argument, NULL, 'c' },   { "relay", required_argument, NULL, 'r' },
+		{ "code", required_argument, NULL, 'C' },     { "ca", required_argument, NULL, 'a' },
+		{ "screen", required_argument, NULL, 's' },   { "display", required_argument, NULL, 'd' },
+		{ "demo-size", required_argument, NULL, 'z' }, { "auto-accept", no_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },           { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct concierge_config cfg;
-	const char *config_path = NULL, *relay_arg = NULL, *ca_arg = NULL, *code = NULL;
-	struct event_base *base = NULL;
-	struct stop_signals *signals = NULL;
-	SSL_CTX *tls = NULL;
-	char err[640], ca_file[CFG_MAX_PATH];
-	int opt, rc = 1;
+	int opt;
 
-	log_set_program("concierge-agent");
+	memset(a, 0, sizeof *a);
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case 'r': relay_arg = optarg; break;
-		case 'C': code = optarg; break;
-		case 'a': ca_arg = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("concierge-agent %s\n", CONCIERGE_VERSION); return 0;
+		case 'c': a->config_path = optarg; break;
+		case 'r': a->relay = optarg; break;
+		case 'C': a->code = optarg; break;
+		case 'a': a->ca = optarg; break;
+		case 's': a->screen = optarg; break;
+		case 'd': a->display = optarg; break;
+		case 'z': a->demo_size = optarg; break;
+		case 'A': a->auto_accept = 1; break;
+		case 'h': usage(stdout); return -1;
+		case 'V': printf("concierge-agent %s\n", CONCIERGE_VERSION); return -1;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "concierge-agent: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
 		return 2;
 	}
-	if (config_load(&cfg, config_path, err, sizeof err) < 0) {
+	return 0;
+}
+
+/* Fills screen options from the arguments; 0, or 2 (usage) with a message. */
+static int screen_options(const struct agent_args *a, struct screen_options *so)
+{
+	memset(so, 0, sizeof *so);
+	so->width = 640;
+	so->height = 480;
+	if (a->screen == NULL && getenv("DISPLAY") == NULL && a->display == NULL) {
+		fprintf(stderr, "concierge-agent: no X display here (DISPLAY is not set): pass --display, "
+		        "or --screen demo to share a test pattern\n");
+		return 2;
+	}
+	if (a->screen == NULL || strcmp(a->screen, "x11") == 0) {
+		so->kind = SCREEN_X11;
+		so->display = a->display;
+	} else if (strcmp(a->screen, "demo") == 0) {
+		so->kind = SCREEN_DEMO;
+	} else {
+		fprintf(stderr, "concierge-agent: --screen takes x11 or demo, not '%s'\n", a->screen);
+		return 2;
+	}
+	if (a->demo_size && (sscanf(a->demo_size, "%dx%d", &so->width, &so->height) != 2 ||
+	                     so->width < 64 || so->height < 16 || so->width > 4096 || so->height > 4096)) {
+		fprintf(stderr, "concierge-agent: --demo-size takes WxH between 64x16 and 4096x4096\n");
+		return 2;
+	}
+	if (a->auto_accept && so->kind != SCREEN_DEMO) {
+		fprintf(stderr, "concierge-agent: --auto-accept is only allowed with --screen demo: a real "
+		        "screen is never shared without asking\n");
+		return 2;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_args args;
+	struct concierge_config cfg;
+	struct screen_options so;
+	struct event_base *base = NULL;
+	struct stop_signals *signals = NULL;
+	struct screen *screen = NULL;
+	struct assist *assist = NULL;
+	SSL_CTX *tls = NULL;
+	char err[640], ca_file[CFG_MAX_PATH];
+	int rc;
+
+	log_set_program("concierge-agent");
+	rc = parse_args(argc, argv, &args);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	if (config_load(&cfg, args.config_path, err, sizeof err) < 0) {
 		fprintf(stderr, "concierge-agent: %s\n", err);
 		return 1;
 	}
-	if (relay_arg && host_port_parse(relay_arg, &cfg.relay, err, sizeof err) < 0) {
+	if (args.relay && host_port_parse(args.relay, &cfg.relay, err, sizeof err) < 0) {
 		fprintf(stderr, "concierge-agent: --relay %s\n", err);
 		return 2;
 	}
-	if (cfg.relay.port == 0 || code == NULL) {
+	if (cfg.relay.port == 0 || args.code == NULL) {
 		fprintf(stderr, "concierge-agent: give the relay address and the code your IT desk read "
 		        "to you: --relay HOST:PORT --code CODE\n");
 		return 2;
 	}
-	if (ca_arg)
-		snprintf(ca_file, sizeof ca_file, "%s", ca_arg);
+	if ((rc = screen_options(&args, &so)) != 0)
+		return rc;
+	if (args.ca)
+		snprintf(ca_file, sizeof ca_file, "%s", args.ca);
 	else
 		config_agent_ca(&cfg, ca_file, sizeof ca_file);
+	rc = 1;
 	tls = tls_client_context_new(ca_file, err, sizeof err);
 	if (tls == NULL) {
+		fprintf(stderr, "concierge-agent: %s\n", err);
+		goto out;
+	}
+	screen = screen_start(&so, err, sizeof err);
+	if (screen == NULL) {
 		fprintf(stderr, "concierge-agent: %s\n", err);
 		goto out;
 	}
@@ -89,15 +164,26 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* The code is a secret: it is never logged. */
-	log_info("event=agent_started version=%s relay=%s:%u ca=\"%s\"", CONCIERGE_VERSION,
-	         cfg.relay.host, cfg.relay.port, ca_file);
-	if (event_base_dispatch(base) < 0) {
-		log_error("event=event_loop_failed");
-		goto out;
+	log_info("event=agent_started version=%s relay=%s:%u ca=\"%s\" screen=%s", CONCIERGE_VERSION,
+	         cfg.relay.host, cfg.relay.port, ca_file, so.kind == SCREEN_DEMO ? "demo" : "x11");
+	struct assist_options ao = {
+		.relay = cfg.relay, .code = args.code, .tls = tls, .screen = screen,
+		.screen_kind = so.kind == SCREEN_DEMO ? "demo" : "x11", .auto_accept = args.auto_accept,
+		.out = stdout, .in_fd = 0,
+	};
+	assist = assist_start(base, &ao);
+	event_base_dispatch(base);
+	if (stop_signals_received(signals)) {
+		/* Ctrl-C or SIGTERM: say goodbye to the relay, then flush. */
+		assist_end(assist, "ended by the end user (signal)");
+		event_base_dispatch(base);
 	}
-	log_info("event=agent_stopped signal=%d", stop_signals_received(signals));
-	rc = 0;
+	rc = assist_exit_code(assist);
+	log_info("event=agent_stopped exit=%d", rc);
 out:
+	assist_free(assist);
+	if (screen)
+		screen_stop(screen);
 	stop_signals_free(signals);
 	if (base)
 		event_base_free(base);

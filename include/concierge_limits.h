@@ -26,6 +26,37 @@
 /* Audit log */
 #define AUDIT_FIELD_MAX        4096        /* actor, action, object, details */
 
+/* Agent <-> relay line protocol (common/wire.c) */
+#define WIRE_MAX_LINE          1024        /* one message line, newline excluded */
+#define WIRE_MAX_LINE_PREAUTH  256         /* before a code or stream token is checked */
+#define WIRE_MAX_FIELDS        12
+#define WIRE_MAX_KEY           16
+#define WIRE_MAX_VALUE         256         /* after percent-decoding */
+#define WIRE_MAX_VERB          16
+
+/* Sessions, codes and tokens */
+#define SESSION_ID_LEN         9           /* "s" + 8 lowercase hex */
+#define SESSION_CODE_DIGITS    9           /* 3 public locator + 6 secret digits */
+#define SESSION_CODE_MAX_FAILURES 5        /* wrong tries against one code burn it */
+#define STREAM_TOKEN_HEX       32          /* 128-bit single-use stream token */
+#define RESUME_TOKEN_HEX       64          /* 256-bit token to resume after a relay restart */
+#define WRONG_CODES_PER_SOURCE 10          /* per source address ... */
+#define WRONG_CODES_WINDOW_S   60          /* ... per this many seconds */
+#define RATE_LIMIT_SOURCES     4096        /* addresses tracked at once */
+#define MAX_PARTICIPANTS       16          /* per session */
+
+/* Timeouts (seconds) */
+#define PREAUTH_TIMEOUT_S      10          /* TLS handshake + first line */
+#define CONSENT_TIMEOUT_S      60          /* no answer means no */
+#define SSH_AUTH_TIMEOUT_S     30
+#define CONTROL_IDLE_TIMEOUT_S 90          /* control link with no traffic (pings every 30) */
+#define CONTROL_PING_INTERVAL_S 30
+#define RESUME_GRACE_S         300         /* a relay restart keeps active sessions this long */
+
+/* Splicing */
+#define SPLICE_HIGH_WATER      (256 * 1024) /* stop reading a source while its peer holds this much */
+#define SSH_CHANNEL_CHUNK      (32 * 1024)
+
 /* RFB client -> server filter (server/rfb_filter.c) */
 #define RFB_MAX_ENCODINGS      256         /* SetEncodings entries */
 #define RFB_MAX_CUT_TEXT       (256 * 1024) /* ClientCutText payload */

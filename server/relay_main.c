@@ -1,11 +1,12 @@
 /*
- * concierge-relay: the daemon.  This revision loads and checks its whole
- * configuration and state (database, TLS certificate and key, SSH host key),
- * records its start and stop in the audit log, and runs the event loop until
- * SIGTERM or SIGINT.  The agent listener and SSH front door attach to this
- * loop in the screen-sessions work.
+ * concierge-relay: the daemon.  Loads and checks its configuration and state
+ * (database, TLS certificate and key, SSH host key), starts the core (agent
+ * TLS listener, sessions, splicing) and the SSH front door, and runs until
+ * SIGTERM or SIGINT, which end every session with a notice and exit 0.
+ * Start and stop are audited.
  */
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <getopt.h>
 #include <libssh/libssh.h>
 #include <signal.h>
@@ -17,6 +18,8 @@
 #include "concierge_version.h"
 #include "config.h"
 #include "log.h"
+#include "relay_core.h"
+#include "ssh_front.h"
 #include "stop_signals.h"
 #include "store.h"
 #include "tls_context.h"
@@ -72,6 +75,8 @@ int main(int argc, char **argv)
 	struct store *store = NULL;
 	struct event_base *base = NULL;
 	struct stop_signals *signals = NULL;
+	struct relay_core *core = NULL;
+	struct ssh_front *front = NULL;
 	SSL_CTX *tls = NULL;
 	char err[640], details[CFG_MAX_PATH + 128];
 	int opt, check_only = 0, rc = 1;
@@ -107,9 +112,15 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	base = event_base_new();
-	if (base == NULL || (signals = stop_signals_install(base)) == NULL) {
+	/* SSH threads post to the core's event base. */
+	if (evthread_use_pthreads() < 0 || (base = event_base_new()) == NULL ||
+	    (signals = stop_signals_install(base)) == NULL) {
 		log_error("event=event_loop_failed");
+		goto out;
+	}
+	core = relay_core_new(base, &cfg, store, tls, err, sizeof err);
+	if (core == NULL || (front = ssh_front_start(&cfg, core, err, sizeof err)) == NULL) {
+		log_error("event=not_ready error=\"%s\"", err);
 		goto out;
 	}
 	snprintf(details, sizeof details, "version=%s pid=%ld config=\"%s\"", CONCIERGE_VERSION,
@@ -125,11 +136,17 @@ int main(int argc, char **argv)
 	}
 	snprintf(details, sizeof details, "signal=%s",
 	         stop_signals_received(signals) == SIGINT ? "INT" : "TERM");
+	log_info("event=relay_stopping %s", details);
+	relay_core_shutdown(core, "the relay is shutting down");
+	ssh_front_stop(front);
+	front = NULL;
 	if (audit_relay(store, "relay.stop", details) < 0)
 		goto out;
 	log_info("event=relay_stopped %s", details);
 	rc = 0;
 out:
+	ssh_front_stop(front);
+	relay_core_free(core);
 	stop_signals_free(signals);
 	if (base)
 		event_base_free(base);

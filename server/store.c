@@ -82,6 +82,14 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
 	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
 	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
+	/* 2: screen sessions: code locator, resume token, auto-accept flag,
+	 * participant roles and why they left */
+	"ALTER TABLE sessions ADD COLUMN code_locator TEXT;"
+	"ALTER TABLE sessions ADD COLUMN resume_hash BLOB;"
+	"ALTER TABLE sessions ADD COLUMN auto_accept INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN started_at TEXT;"
+	"CREATE INDEX sessions_locator ON sessions(code_locator) WHERE state = 'waiting';"
+	"ALTER TABLE participants ADD COLUMN left_reason TEXT;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
@@ -90,16 +98,23 @@ int store_latest_version(void) { return MIGRATION_COUNT; }
 sqlite3 *store_db(struct store *store) { return store->db; }
 int store_version_at_open(struct store *store) { return store->version_at_open; }
 
-void store_now_utc(char *out, size_t outlen)
+void store_utc_after(long seconds, char *out, size_t outlen)
 {
 	struct timespec now;
 	struct tm tm;
 	char base[24];
+	time_t t;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
+	t = now.tv_sec + seconds;
+	gmtime_r(&t, &tm);
 	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out, outlen, "%s.%03ldZ", base, now.tv_nsec / 1000000L);
+}
+
+void store_now_utc(char *out, size_t outlen)
+{
+	store_utc_after(0, out, outlen);
 }
 
 int store_error(struct store *store, const char *what, char *err, size_t errlen)

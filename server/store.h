@@ -59,5 +59,7 @@ int store_query_text(struct store *store, const char *what, const char *sql, int
 
 /* UTC "YYYY-MM-DDTHH:MM:SS.mmmZ" for now; `out` holds at least 32 bytes. */
 void store_now_utc(char *out, size_t outlen);
+/* The same for `seconds` from now (timestamps compare as strings). */
+void store_utc_after(long seconds, char *out, size_t outlen);
 
 #endif

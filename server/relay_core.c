@@ -1,0 +1,964 @@
+#include "relay_core.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "log.h"
+#include "rfb_filter.h"
+#include "secrets.h"
+#include "sessions.h"
+#include "splice.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+enum participant_state { P_ASKING, P_AWAIT_STREAM, P_LIVE };
+
+struct live_session;
+
+struct participant {
+	struct live_session *session;
+	struct participant *next;
+	int id;
+	char user[USER_NAME_MAX + 1];
+	char role[16];
+	char source[64];
+	int want_control, granted_control;
+	enum participant_state state;
+	struct bufferevent *ssh_bev;    /* participant side until spliced */
+	struct bufferevent *stream_bev; /* agent side once it arrives (owned by splice) */
+	char token_hash[SHA256_HEX_LEN];
+	struct event *timer;            /* consent or stream deadline */
+	struct splice *splice;
+	struct rfb_filter *filter;
+	long long db_id;
+};
+
+struct live_session {
+	struct relay_core *core;
+	struct live_session *next;
+	char id[SESSION_ID_LEN + 1];
+	char ticket[TICKET_ID_MAX + 1];
+	char created_by[USER_NAME_MAX + 1];
+	struct bufferevent *control;    /* NULL while the agent is away */
+	struct event *grace_timer, *ping_timer;
+	struct participant *participants;
+	int next_participant_id;
+};
+
+struct pending_conn {
+	struct relay_core *core;
+	struct pending_conn *prev, *next;
+	struct bufferevent *bev;
+	char source[64];
+};
+
+enum post_kind { POST_JOIN, POST_END };
+
+struct post {
+	enum post_kind kind;
+	struct join_request join;
+	char session_id[SESSION_ID_LEN + 1];
+	char reason[128];
+	struct post *next;
+};
+
+struct rate_entry {
+	char source[64];
+	time_t window_start;
+	int failures;
+};
+
+struct relay_core {
+	struct event_base *base;
+	const struct concierge_config *cfg;
+	struct store *store;
+	SSL_CTX *tls;
+	struct evconnlistener *listener;
+	struct pending_conn *pending;
+	struct live_session *sessions;
+	pthread_mutex_t lock;
+	struct post *posts, *posts_tail;
+	struct event *wakeup;
+	struct rate_entry *rates;
+	size_t nrates;
+	int shutting_down;
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void send_line(struct bufferevent *bev, const char *line, int len)
+{
+	if (bev && len > 0)
+		bufferevent_write(bev, line, (size_t)len);
+}
+
+static void core_audit(struct relay_core *core, const char *actor, const char *action,
+                       const struct live_session *ls, const char *details)
+{
+	char object[SESSION_ID_LEN + 16], err[256];
+
+	snprintf(object, sizeof object, "session:%s", ls ? ls->id : "-");
+	struct audit_event ev = { actor, action, object, ls ? ls->ticket : NULL, details };
+	if (audit_append(core->store, &ev, err, sizeof err) < 0)
+		log_error("event=audit_failed action=%s error=\"%s\"", action, err);
+}
+
+static void peer_address(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof host);
+	snprintf(out, outlen, "%s", host);
+}
+
+/* An RFB 3.8 server greeting that offers no security type and says why:
+ * every VNC viewer shows the reason to its user. */
+static void refuse_rfb(struct bufferevent *bev, const char *reason)
+{
+	uint8_t header[12 + 1 + 4];
+	size_t len = strlen(reason);
+
+	memcpy(header, "RFB 003.008\n", 12);
+	header[12] = 0;
+	header[13] = (uint8_t)(len >> 24);
+	header[14] = (uint8_t)(len >> 16);
+	header[15] = (uint8_t)(len >> 8);
+	header[16] = (uint8_t)len;
+	bufferevent_write(bev, header, sizeof header);
+	bufferevent_write(bev, reason, len);
+	bev_close_after_flush(bev);
+}
+
+/* ---- rate limiting of wrong codes per source address ------------------ */
+
+static struct rate_entry *rate_find(struct relay_core *core, const char *source, int create)
+{
+	time_t now = time(NULL);
+	struct rate_entry *oldest = NULL;
+
+	for (size_t i = 0; i < core->nrates; i++) {
+		struct rate_entry *r = &core->rates[i];
+		if (strcmp(r->source, source) == 0) {
+			if (now - r->window_start >= WRONG_CODES_WINDOW_S) {
+				r->window_start = now;
+				r->failures = 0;
+			}
+			return r;
+		}
+		if (oldest == NULL || r->window_start < oldest->window_start)
+			oldest = r;
+	}
+	if (!create)
+		return NULL;
+	if (core->nrates < RATE_LIMIT_SOURCES)
+		oldest = &core->rates[core->nrates++];
+	snprintf(oldest->source, sizeof oldest->source, "%s", source);
+	oldest->window_start = now;
+	oldest->failures = 0;
+	return oldest;
+}
+
+static int rate_limited(struct relay_core *core, const char *source)
+{
+	struct rate_entry *r = rate_find(core, source, 0);
+
+	return r && r->failures >= WRONG_CODES_PER_SOURCE;
+}
+
+static void rate_count_failure(struct relay_core *core, const char *source)
+{
+	rate_find(core, source, 1)->failures++;
+}
+
+/* ---- participants ------------------------------------------------------ */
+
+static struct live_session *find_session(struct relay_core *core, const char *id)
+{
+	for (struct live_session *ls = core->sessions; ls; ls = ls->next)
+		if (strcmp(ls->id, id) == 0)
+			return ls;
+	return NULL;
+}
+
+static void unlink_participant(struct participant *p)
+{
+	struct participant **pp = &p->session->participants;
+
+	while (*pp && *pp != p)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = p->next;
+}
+
+/* Removes a participant in any state.  With `refusal` and a participant side
+ * not yet spliced, the viewer is told why. */
+static void participant_end(struct participant *p, const char *reason, const char *refusal)
+{
+	struct live_session *ls = p->session;
+	struct relay_core *core = ls->core;
+	char line[WIRE_MAX_LINE + 2], idtext[16], err[256];
+	int n;
+
+	if (p->timer)
+		event_free(p->timer);
+	if (p->splice) {
+		struct rfb_filter_stats st;
+		char details[192];
+		rfb_filter_get_stats(p->filter, &st);
+		snprintf(details, sizeof details, "participant=%s reason=\"%.80s\" dropped_key=%llu "
+		         "dropped_pointer=%llu dropped_cut_text=%llu", p->user, reason,
+		         (unsigned long long)st.dropped_key, (unsigned long long)st.dropped_pointer,
+		         (unsigned long long)st.dropped_cut_text);
+		core_audit(core, "relay", "stream.close", ls, details);
+		splice_free(p->splice);
+	} else if (p->ssh_bev) {
+		if (refusal)
+			refuse_rfb(p->ssh_bev, refusal);
+		else
+			bufferevent_free(p->ssh_bev);
+	}
+	if (p->filter)
+		rfb_filter_free(p->filter);
+	if (p->db_id > 0 && participants_leave(core->store, p->db_id, reason, err, sizeof err) < 0)
+		log_error("event=participant_leave_failed error=\"%s\"", err);
+	snprintf(idtext, sizeof idtext, "%d", p->id);
+	n = wire_format(line, sizeof line, "LEAVE", "id", idtext, "user", p->user, "reason", reason,
+	                (char *)NULL);
+	send_line(ls->control, line, n);
+	log_info("event=participant_left session=%s user=%s reason=\"%s\"", ls->id, p->user, reason);
+	unlink_participant(p);
+	free(p);
+}
+
+static void cut_all_participants(struct live_session *ls, const char *reason)
+{
+	while (ls->participants)
+		participant_end(ls->participants, reason, reason);
+}
+
+static void on_participant_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct participant *p = arg;
+	char details[128];
+
+	(void)fd;
+	(void)what;
+	snprintf(details, sizeof details, "participant=%s reason=%s", p->user,
+	         p->state == P_ASKING ? "no_answer" : "stream_not_opened");
+	core_audit(p->session->core, "relay", "consent.deny", p->session, details);
+	participant_end(p, p->state == P_ASKING ? "no answer" : "stream timeout",
+	                p->state == P_ASKING
+	                    ? "The end user did not answer within 60 seconds; ask them and try again."
+	                    : "The end user's machine did not open the screen stream in time.");
+}
+
+/* The participant's side closed before the stream was spliced. */
+static void on_waiting_ssh_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		participant_end(arg, "participant left before the stream opened", NULL);
+}
+
+static void on_waiting_ssh_read(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	/* Bytes before the splice wait in the input buffer (watermarked). */
+	if (evbuffer_get_length(bufferevent_get_input(bev)) >= WIRE_MAX_LINE)
+		bufferevent_disable(bev, EV_READ);
+}
+
+static void filter_emit(void *ctx, const uint8_t *data, size_t len)
+{
+	struct participant *p = ctx;
+
+	bufferevent_write(p->stream_bev, data, len);
+}
+
+static int filter_feed(void *ctx, const uint8_t *data, size_t len)
+{
+	struct participant *p = ctx;
+
+	if (rfb_filter_feed(p->filter, data, len) < 0) {
+		log_warn("event=rfb_violation session=%s user=%s reason=\"%s\"", p->session->id, p->user,
+		         rfb_filter_error(p->filter));
+		return -1;
+	}
+	return 0;
+}
+
+static void on_splice_closed(void *ctx, const char *why)
+{
+	/* participant_end frees the splice: its report has run. */
+	participant_end(ctx, why, NULL);
+}
+
+/* STREAM token=... arrived on `bev`: find who it belongs to and splice. */
+static void attach_stream(struct relay_core *core, struct bufferevent *bev, const char *token,
+                          const char *source)
+{
+	char digest[SHA256_HEX_LEN], details[192], err[256];
+	struct participant *p = NULL;
+
+	secret_sha256_hex(token, strlen(token), digest);
+	for (struct live_session *ls = core->sessions; ls && !p; ls = ls->next)
+		for (struct participant *q = ls->participants; q; q = q->next)
+			if (q->state == P_AWAIT_STREAM && secret_equal(q->token_hash, digest)) {
+				p = q;
+				break;
+			}
+	if (p == NULL) {
+		snprintf(details, sizeof details, "reason=unknown_stream_token source=%s", source);
+		core_audit(core, "relay", "stream.deny", NULL, details);
+		bufferevent_free(bev);
+		return;
+	}
+	memset(p->token_hash, 0, sizeof p->token_hash); /* single use */
+	event_free(p->timer);
+	p->timer = NULL;
+	p->state = P_LIVE;
+	p->stream_bev = bev;
+	struct rfb_filter_callbacks cb = { filter_emit, NULL, p };
+	p->filter = rfb_filter_new(p->granted_control, &cb);
+	p->db_id = participants_join(core->store, p->session->id, p->session->ticket, p->user,
+	                             p->granted_control ? "control" : "view", err, sizeof err);
+	if (p->db_id < 0) {
+		/* Fail closed: no participant time without its record. */
+		log_error("event=participant_record_failed error=\"%s\"", err);
+		bufferevent_free(bev);
+		p->stream_bev = NULL;
+		participant_end(p, "could not record the participant", "The relay could not record this "
+		                "participant, so the session is refused.");
+		return;
+	}
+	bufferevent_setcb(p->ssh_bev, NULL, NULL, NULL, NULL);
+	p->splice = splice_new(p->ssh_bev, bev, filter_feed, p, on_splice_closed, p);
+	p->ssh_bev = NULL;
+	log_info("event=participant_joined session=%s ticket=%s user=%s rights=%s", p->session->id,
+	         p->session->ticket, p->user, p->granted_control ? "control" : "view");
+}
+
+/* CONSENT id=N view=yes|no control=yes|no [reason=...] from the agent. */
+static void handle_consent(struct live_session *ls, const struct wire_msg *msg)
+{
+	const char *id = wire_get(msg, "id"), *view = wire_get(msg, "view");
+	const char *control = wire_get(msg, "control"), *why = wire_get(msg, "reason");
+	const char *auto_answer = wire_get(msg, "auto");
+	char details[256], token[STREAM_TOKEN_HEX + 1], line[WIRE_MAX_LINE + 2], idtext[16];
+	struct participant *p;
+	int n;
+
+	for (p = ls->participants; p; p = p->next)
+		if (id && p->state == P_ASKING && atoi(id) == p->id)
+			break;
+	if (p == NULL)
+		return; /* late answer for someone already gone */
+	if (view == NULL || strcmp(view, "yes") != 0) {
+		snprintf(details, sizeof details, "participant=%s asked=%s reason=%s", p->user,
+		         p->want_control ? "control" : "view", why ? why : "declined");
+		core_audit(ls->core, "enduser", "consent.deny", ls, details);
+		participant_end(p, "end user declined",
+		                why && strcmp(why, "timeout") == 0
+		                    ? "The end user did not answer within 60 seconds; ask them and try again."
+		                    : "The end user declined to share their screen with you.");
+		return;
+	}
+	p->granted_control = p->want_control && control && strcmp(control, "yes") == 0;
+	snprintf(details, sizeof details, "participant=%s asked=%s granted=%s auto=%s", p->user,
+	         p->want_control ? "control" : "view", p->granted_control ? "control" : "view",
+	         auto_answer ? auto_answer : "0");
+	core_audit(ls->core, "enduser", "consent.allow", ls, details);
+	secret_random_hex(token, STREAM_TOKEN_HEX / 2);
+	secret_sha256_hex(token, strlen(token), p->token_hash);
+	p->state = P_AWAIT_STREAM;
+	snprintf(idtext, sizeof idtext, "%d", p->id);
+	n = wire_format(line, sizeof line, "OPEN", "id", idtext, "token", token, "rights",
+	                p->granted_control ? "control" : "view", (char *)NULL);
+	send_line(ls->control, line, n);
+	OPENSSL_cleanse(token, sizeof token);
+	struct timeval limit = { PREAUTH_TIMEOUT_S, 0 };
+	evtimer_add(p->timer, &limit);
+}
+
+static void start_join(struct relay_core *core, struct join_request *req)
+{
+	struct live_session *ls = NULL;
+	struct bufferevent *bev;
+	char details[256], line[WIRE_MAX_LINE + 2], idtext[16], reason[192];
+	struct participant *p;
+	int matches = 0, count = 0, n;
+
+	bev = bufferevent_socket_new(core->base, req->fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		close(req->fd);
+		return;
+	}
+	for (struct live_session *s = core->sessions; s; s = s->next)
+		if (strcmp(s->id, req->session_ref) == 0 || strcmp(s->ticket, req->session_ref) == 0) {
+			ls = s;
+			matches++;
+		}
+	reason[0] = '\0';
+	if (core->shutting_down)
+		snprintf(reason, sizeof reason, "The relay is shutting down.");
+	else if (strcmp(req->role, "desk") != 0)
+		snprintf(reason, sizeof reason, "Only desk agents may join sessions; your role is %s.",
+		         req->role);
+	else if (matches == 0)
+		snprintf(reason, sizeof reason, "No live session %.64s: check the id with 'sessions', and "
+		         "that the end user's agent is connected.", req->session_ref);
+	else if (matches > 1)
+		snprintf(reason, sizeof reason, "Ticket %.64s has several live sessions: use the session id.",
+		         req->session_ref);
+	else if (ls->control == NULL)
+		snprintf(reason, sizeof reason, "The end user's agent is reconnecting; try again shortly.");
+	if (!reason[0]) {
+		for (p = ls->participants; p; p = p->next)
+			count++;
+		if (count >= MAX_PARTICIPANTS)
+			snprintf(reason, sizeof reason, "The session already has %d participants.", count);
+	}
+	if (reason[0]) {
+		snprintf(details, sizeof details, "user=%s source=%s asked=%s reason=\"%.120s\"", req->user,
+		         req->source, req->want_control ? "control" : "view", reason);
+		core_audit(core, "relay", "participant.deny", matches == 1 ? ls : NULL, details);
+		log_info("event=join_refused user=%s ref=%s reason=\"%s\"", req->user, req->session_ref, reason);
+		refuse_rfb(bev, reason);
+		return;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->session = ls;
+	p->id = ++ls->next_participant_id;
+	snprintf(p->user, sizeof p->user, "%s", req->user);
+	snprintf(p->role, sizeof p->role, "%s", req->role);
+	snprintf(p->source, sizeof p->source, "%s", req->source);
+	p->want_control = req->want_control;
+	p->state = P_ASKING;
+	p->ssh_bev = bev;
+	p->timer = evtimer_new(core->base, on_participant_timeout, p);
+	p->next = ls->participants;
+	ls->participants = p;
+	bufferevent_setwatermark(bev, EV_READ, 0, WIRE_MAX_LINE);
+	bufferevent_setcb(bev, on_waiting_ssh_read, NULL, on_waiting_ssh_event, p);
+	bufferevent_enable(bev, EV_READ);
+	snprintf(details, sizeof details, "user=%s source=%s asked=%s", req->user, req->source,
+	         req->want_control ? "control" : "view");
+	core_audit(core, "relay", "consent.ask", ls, details);
+	snprintf(idtext, sizeof idtext, "%d", p->id);
+	n = wire_format(line, sizeof line, "JOIN", "id", idtext, "user", p->user, "role", p->role,
+	                "ticket", ls->ticket, "right", p->want_control ? "control" : "view", (char *)NULL);
+	send_line(ls->control, line, n);
+	struct timeval limit = { CONSENT_TIMEOUT_S + 5, 0 };
+	evtimer_add(p->timer, &limit);
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+static void session_free(struct live_session *ls)
+{
+	struct live_session **pp = &ls->core->sessions;
+
+	cut_all_participants(ls, "session ended");
+	while (*pp && *pp != ls)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = ls->next;
+	if (ls->grace_timer)
+		event_free(ls->grace_timer);
+	if (ls->ping_timer)
+		event_free(ls->ping_timer);
+	if (ls->control)
+		bev_close_after_flush(ls->control);
+	free(ls);
+}
+
+/* Ends a live session: participants cut, agent told, database updated. */
+static void session_end(struct live_session *ls, const char *actor, const char *reason)
+{
+	char line[WIRE_MAX_LINE + 2], err[256];
+	int n;
+
+	cut_all_participants(ls, reason);
+	n = wire_format(line, sizeof line, "END", "reason", reason, (char *)NULL);
+	send_line(ls->control, line, n);
+	if (sessions_end(ls->core->store, actor, ls->id, reason, err, sizeof err) < 0)
+		log_error("event=session_end_failed session=%s error=\"%s\"", ls->id, err);
+	log_info("event=session_ended session=%s ticket=%s reason=\"%s\"", ls->id, ls->ticket, reason);
+	session_free(ls);
+}
+
+static void on_grace_expired(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	session_end(arg, "relay", "the end user's agent did not reconnect");
+}
+
+/* The agent's control link went away without BYE: keep the session
+ * resumable for RESUME_GRACE_S. */
+static void session_detach(struct live_session *ls, const char *why)
+{
+	struct timeval grace = { RESUME_GRACE_S, 0 };
+
+	log_info("event=agent_lost session=%s reason=\"%s\"", ls->id, why);
+	cut_all_participants(ls, "the end user's connection was lost");
+	if (ls->control) {
+		bufferevent_free(ls->control);
+		ls->control = NULL;
+	}
+	if (ls->ping_timer)
+		event_del(ls->ping_timer);
+	evtimer_add(ls->grace_timer, &grace);
+}
+
+static void on_ping(evutil_socket_t fd, short what, void *arg)
+{
+	struct live_session *ls = arg;
+	char line[16];
+	int n = wire_format(line, sizeof line, "PING", (char *)NULL);
+
+	(void)fd;
+	(void)what;
+	send_line(ls->control, line, n);
+}
+
+static void on_control_read(struct bufferevent *bev, void *arg)
+{
+	struct live_session *ls = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct wire_msg msg;
+	size_t n;
+	char *line;
+
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		int ok = wire_parse(line, n, &msg) == 0;
+		free(line);
+		if (!ok) {
+			session_detach(ls, "malformed message from agent");
+			return;
+		}
+		if (strcmp(msg.verb, "CONSENT") == 0) {
+			handle_consent(ls, &msg);
+		} else if (strcmp(msg.verb, "BYE") == 0) {
+			const char *why = wire_get(&msg, "reason");
+			session_end(ls, "enduser", why ? why : "ended by the end user");
+			return;
+		} else if (strcmp(msg.verb, "PONG") != 0) {
+			session_detach(ls, "unexpected message from agent");
+			return;
+		}
+	}
+	if (evbuffer_get_length(in) > WIRE_MAX_LINE)
+		session_detach(ls, "over-long message from agent");
+}
+
+static void on_control_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		session_detach(arg, (what & BEV_EVENT_TIMEOUT) ? "idle timeout" : "connection closed");
+}
+
+static struct live_session *session_new(struct relay_core *core, const struct session_claimed *c)
+{
+	struct live_session *ls = xcalloc(1, sizeof *ls);
+
+	ls->core = core;
+	snprintf(ls->id, sizeof ls->id, "%s", c->id);
+	snprintf(ls->ticket, sizeof ls->ticket, "%s", c->ticket_id);
+	snprintf(ls->created_by, sizeof ls->created_by, "%s", c->created_by);
+	ls->grace_timer = evtimer_new(core->base, on_grace_expired, ls);
+	ls->ping_timer = event_new(core->base, -1, EV_PERSIST, on_ping, ls);
+	ls->next = core->sessions;
+	core->sessions = ls;
+	return ls;
+}
+
+static void session_attach(struct live_session *ls, struct bufferevent *bev)
+{
+	struct timeval idle = { CONTROL_IDLE_TIMEOUT_S, 0 }, ping = { CONTROL_PING_INTERVAL_S, 0 };
+
+	evtimer_del(ls->grace_timer);
+	ls->control = bev;
+	bufferevent_setwatermark(bev, EV_READ, 0, WIRE_MAX_LINE * 4);
+	bufferevent_setcb(bev, on_control_read, NULL, on_control_event, ls);
+	bufferevent_set_timeouts(bev, &idle, NULL);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	event_add(ls->ping_timer, &ping);
+}
+
+/* ---- first line of an agent connection -------------------------------- */
+
+static void pending_free(struct pending_conn *pc, int free_bev)
+{
+	if (pc->prev)
+		pc->prev->next = pc->next;
+	else
+		pc->core->pending = pc->next;
+	if (pc->next)
+		pc->next->prev = pc->prev;
+	if (free_bev)
+		bufferevent_free(pc->bev);
+	free(pc);
+}
+
+static void deny(struct bufferevent *bev, const char *reason)
+{
+	char line[WIRE_MAX_LINE + 2];
+	int n = wire_format(line, sizeof line, "DENIED", "reason", reason, (char *)NULL);
+
+	send_line(bev, line, n);
+	bev_close_after_flush(bev);
+}
+
+static void handle_hello(struct relay_core *core, struct bufferevent *bev, const struct wire_msg *msg,
+                         const char *source)
+{
+	const char *code = wire_get(msg, "code"), *host = wire_get(msg, "host");
+	const char *screen = wire_get(msg, "screen"), *auto_accept = wire_get(msg, "auto");
+	char err[256], details[128], line[WIRE_MAX_LINE + 2];
+	struct session_claimed claimed;
+	enum code_claim result;
+	struct live_session *ls;
+	int n, is_auto;
+
+	if (rate_limited(core, source)) {
+		snprintf(details, sizeof details, "reason=rate_limited source=%s", source);
+		core_audit(core, "relay", "session.code_deny", NULL, details);
+		deny(bev, "too many wrong codes from your network: wait a minute and try again");
+		return;
+	}
+	/* Automatic consent exists only for the generated demo screen. */
+	is_auto = auto_accept && strcmp(auto_accept, "1") == 0;
+	if (is_auto && (screen == NULL || strcmp(screen, "demo") != 0)) {
+		deny(bev, "automatic consent is only allowed with --screen demo");
+		return;
+	}
+	result = sessions_claim_code(core->store, code ? code : "", source, host ? host : "?", is_auto,
+	                             &claimed, err, sizeof err);
+	if (result == CODE_ERROR)
+		log_error("event=code_check_failed error=\"%s\"", err);
+	if (result != CODE_OK) {
+		if (result == CODE_WRONG || result == CODE_UNKNOWN || result == CODE_MALFORMED ||
+		    result == CODE_BURNED)
+			rate_count_failure(core, source);
+		log_info("event=code_refused source=%s result=%d", source, (int)result);
+		deny(bev, sessions_claim_message(result));
+		return;
+	}
+	ls = session_new(core, &claimed);
+	session_attach(ls, bev);
+	n = wire_format(line, sizeof line, "WELCOME", "session", ls->id, "ticket", ls->ticket, "by",
+	                ls->created_by, "resume", claimed.resume_token, (char *)NULL);
+	send_line(bev, line, n);
+	OPENSSL_cleanse(claimed.resume_token, sizeof claimed.resume_token);
+	OPENSSL_cleanse(line, sizeof line);
+	log_info("event=session_started session=%s ticket=%s source=%s auto_accept=%d", ls->id,
+	         ls->ticket, source, is_auto);
+}
+
+static void handle_resume(struct relay_core *core, struct bufferevent *bev, const struct wire_msg *msg,
+                          const char *source)
+{
+	const char *id = wire_get(msg, "session"), *token = wire_get(msg, "token");
+	char err[256], line[WIRE_MAX_LINE + 2];
+	struct session_claimed claimed;
+	struct live_session *ls;
+	int rc, n;
+
+	if (id == NULL || token == NULL || strlen(id) != SESSION_ID_LEN) {
+		deny(bev, "malformed resume request");
+		return;
+	}
+	rc = sessions_resume(core->store, id, token, source, &claimed, err, sizeof err);
+	if (rc <= 0) {
+		deny(bev, rc < 0 ? "the relay could not check the session right now" : err);
+		return;
+	}
+	ls = find_session(core, id);
+	if (ls == NULL)
+		ls = session_new(core, &claimed);
+	else if (ls->control)
+		session_detach(ls, "replaced by a resumed connection");
+	session_attach(ls, bev);
+	n = wire_format(line, sizeof line, "WELCOME", "session", ls->id, "ticket", ls->ticket, "by",
+	                ls->created_by, (char *)NULL);
+	send_line(bev, line, n);
+	log_info("event=session_resumed session=%s source=%s", ls->id, source);
+}
+
+static void on_pending_read(struct bufferevent *bev, void *arg)
+{
+	struct pending_conn *pc = arg;
+	struct relay_core *core = pc->core;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char source[64], *line;
+	struct wire_msg msg;
+	size_t n;
+	int ok;
+
+	line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+	if (line == NULL) {
+		if (evbuffer_get_length(in) > WIRE_MAX_LINE_PREAUTH) {
+			log_info("event=agent_refused source=%s reason=over_long_first_line", pc->source);
+			pending_free(pc, 1);
+		}
+		return;
+	}
+	ok = n <= WIRE_MAX_LINE_PREAUTH && wire_parse(line, n, &msg) == 0;
+	free(line);
+	snprintf(source, sizeof source, "%s", pc->source);
+	pending_free(pc, 0);
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	if (!ok) {
+		log_info("event=agent_refused source=%s reason=malformed_first_line", source);
+		bufferevent_free(bev);
+	} else if (strcmp(msg.verb, "HELLO") == 0) {
+		handle_hello(core, bev, &msg, source);
+	} else if (strcmp(msg.verb, "RESUME") == 0) {
+		handle_resume(core, bev, &msg, source);
+	} else if (strcmp(msg.verb, "STREAM") == 0 && wire_get(&msg, "token")) {
+		attach_stream(core, bev, wire_get(&msg, "token"), source);
+	} else {
+		log_info("event=agent_refused source=%s reason=unexpected_first_line", source);
+		bufferevent_free(bev);
+	}
+	OPENSSL_cleanse(&msg, sizeof msg);
+}
+
+static void on_pending_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct pending_conn *pc = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		log_info("event=agent_refused source=%s reason=%s", pc->source,
+		         (what & BEV_EVENT_TIMEOUT) ? "preauth_timeout" : "closed_or_tls_error");
+		pending_free(pc, 1);
+	}
+}
+
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
+                      int socklen, void *arg)
+{
+	struct relay_core *core = arg;
+	struct timeval limit = { PREAUTH_TIMEOUT_S, 0 };
+	struct pending_conn *pc;
+	SSL *ssl;
+
+	(void)listener;
+	(void)socklen;
+	ssl = SSL_new(core->tls);
+	if (ssl == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	pc = xcalloc(1, sizeof *pc);
+	pc->core = core;
+	peer_address(sa, pc->source, sizeof pc->source);
+	pc->bev = bufferevent_openssl_socket_new(core->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	                                         BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (pc->bev == NULL) {
+		SSL_free(ssl);
+		evutil_closesocket(fd);
+		free(pc);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(pc->bev, 1);
+	pc->next = core->pending;
+	if (pc->next)
+		pc->next->prev = pc;
+	core->pending = pc;
+	bufferevent_setwatermark(pc->bev, EV_READ, 0, WIRE_MAX_LINE_PREAUTH + 2);
+	bufferevent_setcb(pc->bev, on_pending_read, NULL, on_pending_event, pc);
+	bufferevent_set_timeouts(pc->bev, &limit, &limit);
+	bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
+}
+
+/* ---- posts from SSH threads ------------------------------------------- */
+
+static void on_wakeup(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_core *core = arg;
+	struct post *list;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&core->lock);
+	list = core->posts;
+	core->posts = core->posts_tail = NULL;
+	pthread_mutex_unlock(&core->lock);
+	while (list) {
+		struct post *next = list->next;
+		if (list->kind == POST_JOIN) {
+			start_join(core, &list->join);
+		} else {
+			struct live_session *ls = find_session(core, list->session_id);
+			if (ls)
+				session_end(ls, "relay", list->reason);
+		}
+		free(list);
+		list = next;
+	}
+}
+
+static void post(struct relay_core *core, struct post *p)
+{
+	pthread_mutex_lock(&core->lock);
+	if (core->posts_tail)
+		core->posts_tail->next = p;
+	else
+		core->posts = p;
+	core->posts_tail = p;
+	pthread_mutex_unlock(&core->lock);
+	event_active(core->wakeup, EV_READ, 0);
+}
+
+void relay_core_post_join(struct relay_core *core, const struct join_request *request)
+{
+	struct post *p = xcalloc(1, sizeof *p);
+
+	p->kind = POST_JOIN;
+	p->join = *request;
+	post(core, p);
+}
+
+void relay_core_post_end(struct relay_core *core, const char *session_id, const char *reason)
+{
+	struct post *p = xcalloc(1, sizeof *p);
+
+	p->kind = POST_END;
+	snprintf(p->session_id, sizeof p->session_id, "%s", session_id);
+	snprintf(p->reason, sizeof p->reason, "%s", reason);
+	post(core, p);
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static struct evconnlistener *bind_listener(struct relay_core *core, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	struct evconnlistener *listener = NULL;
+	char port[8];
+	int rc;
+
+	snprintf(port, sizeof port, "%u", core->cfg->agent_listen.port);
+	rc = getaddrinfo(core->cfg->agent_listen.host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "agent_listen %s: %s", core->cfg->agent_listen.host, gai_strerror(rc));
+		return NULL;
+	}
+	listener = evconnlistener_new_bind(core->base, on_accept, core,
+	                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	                                   128, res->ai_addr, (int)res->ai_addrlen);
+	if (listener == NULL)
+		snprintf(err, errlen, "cannot listen on agent_listen %s:%u (in use? change agent_listen)",
+		         core->cfg->agent_listen.host, core->cfg->agent_listen.port);
+	freeaddrinfo(res);
+	return listener;
+}
+
+/* Sessions a previous relay left active (it was killed): their agents may
+ * resume within RESUME_GRACE_S. */
+static void adopt_orphan(const struct session_info *info, void *arg)
+{
+	struct relay_core *core = arg;
+	struct timeval grace = { RESUME_GRACE_S, 0 };
+	struct session_claimed c;
+	struct live_session *ls;
+
+	if (strcmp(info->state, "active") != 0)
+		return;
+	memset(&c, 0, sizeof c);
+	snprintf(c.id, sizeof c.id, "%s", info->id);
+	snprintf(c.ticket_id, sizeof c.ticket_id, "%s", info->ticket_id);
+	snprintf(c.created_by, sizeof c.created_by, "%s", info->created_by);
+	ls = session_new(core, &c);
+	evtimer_add(ls->grace_timer, &grace);
+	log_info("event=session_awaiting_resume session=%s grace_s=%d", ls->id, RESUME_GRACE_S);
+}
+
+struct relay_core *relay_core_new(struct event_base *base, const struct concierge_config *cfg,
+                                  struct store *store, SSL_CTX *tls, char *err, size_t errlen)
+{
+	struct relay_core *core = xcalloc(1, sizeof *core);
+
+	core->base = base;
+	core->cfg = cfg;
+	core->store = store;
+	core->tls = tls;
+	core->rates = xcalloc(RATE_LIMIT_SOURCES, sizeof *core->rates);
+	pthread_mutex_init(&core->lock, NULL);
+	core->wakeup = event_new(base, -1, EV_PERSIST | EV_READ, on_wakeup, core);
+	core->listener = bind_listener(core, err, errlen);
+	if (core->listener == NULL) {
+		relay_core_free(core);
+		return NULL;
+	}
+	if (sessions_foreach(store, 1, adopt_orphan, core, err, errlen) < 0) {
+		relay_core_free(core);
+		return NULL;
+	}
+	return core;
+}
+
+void relay_core_shutdown(struct relay_core *core, const char *reason)
+{
+	struct timeval flush = { 1, 0 };
+
+	core->shutting_down = 1;
+	if (core->listener) {
+		evconnlistener_free(core->listener);
+		core->listener = NULL;
+	}
+	on_wakeup(-1, 0, core); /* refuse joins that were posted meanwhile */
+	while (core->sessions)
+		session_end(core->sessions, "relay", reason);
+	while (core->pending)
+		pending_free(core->pending, 1);
+	/* Let END lines and refusals reach their peers. */
+	event_base_loopexit(core->base, &flush);
+	event_base_dispatch(core->base);
+}
+
+void relay_core_free(struct relay_core *core)
+{
+	if (core == NULL)
+		return;
+	while (core->sessions)
+		session_free(core->sessions);
+	while (core->pending)
+		pending_free(core->pending, 1);
+	if (core->listener)
+		evconnlistener_free(core->listener);
+	if (core->wakeup)
+		event_free(core->wakeup);
+	while (core->posts) {
+		struct post *next = core->posts->next;
+		if (core->posts->kind == POST_JOIN)
+			close(core->posts->join.fd);
+		free(core->posts);
+		core->posts = next;
+	}
+	pthread_mutex_destroy(&core->lock);
+	free(core->rates);
+	free(core);
+}

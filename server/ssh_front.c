@@ -1,0 +1,640 @@
+#include "ssh_front.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "log.h"
+#include "ssh_commands.h"
+#include "xmalloc.h"
+
+#define ACCEPT_POLL_MS 200
+#define LOOP_POLL_MS 100
+#define MAX_AUTH_FAILURES 10
+#define MAX_CHANNELS 32
+#define STOP_WAIT_MS 3000
+#define KEX_TIMEOUT_S 10L
+
+struct ssh_front {
+	const struct concierge_config *cfg;
+	struct relay_core *core;
+	ssh_bind bind;
+	int listen_fd;
+	pthread_t accept_thread;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	int connections;
+	volatile int stopping;
+};
+
+enum channel_kind { CHANNEL_SESSION, CHANNEL_FORWARD };
+
+struct conn;
+
+struct channel_ctx {
+	struct conn *conn;
+	struct channel_ctx *next;
+	ssh_channel channel;
+	struct ssh_channel_callbacks_struct cb;
+	enum channel_kind kind;
+	int fd;               /* forward: our end of the socketpair */
+	int command_pending;  /* session: exec or shell request waiting to run */
+	char command[512];
+	int dead;             /* to be freed after this poll round */
+};
+
+struct conn {
+	struct ssh_front *front;
+	ssh_session session;
+	ssh_event event;
+	struct store *store;
+	char source[64];
+	char user[USER_NAME_MAX + 1];
+	char role[16];
+	int authenticated;
+	int auth_failures;
+	int nchannels;
+	struct channel_ctx *channels;
+	struct ssh_server_callbacks_struct server_cb;
+};
+
+static void conn_audit(struct conn *c, const char *action, const char *details)
+{
+	char actor[USER_NAME_MAX + 8], err[256];
+
+	snprintf(actor, sizeof actor, "ssh:%s", c->user[0] ? c->user : "?");
+	struct audit_event ev = { actor, action, "relay:ssh", NULL, details };
+	if (audit_append(c->store, &ev, err, sizeof err) < 0)
+		log_error("event=audit_failed action=%s error=\"%s\"", action, err);
+}
+
+/* ---- authentication ----------------------------------------------------- */
+
+/* 1 known key of an enabled user (role filled), 0 not, -1 error; `why` says which. */
+static int key_allows(struct conn *c, const char *user, ssh_key key, char *role, size_t rolelen,
+                      const char **why)
+{
+	sqlite3_stmt *stmt = NULL;
+	char *b64 = NULL;
+	int rc = -1;
+
+	*why = "database error";
+	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK)
+		return -1;
+	if (sqlite3_prepare_v2(store_db(c->store),
+	                       "SELECT u.role, u.disabled FROM users u JOIN user_keys k ON k.user_id = u.id "
+	                       "WHERE u.name = ?1 AND k.key_base64 = ?2", -1, &stmt, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(stmt, 1, user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, b64, -1, SQLITE_STATIC);
+	switch (sqlite3_step(stmt)) {
+	case SQLITE_ROW:
+		if (sqlite3_column_int(stmt, 1)) {
+			*why = "user disabled";
+			rc = 0;
+		} else {
+			snprintf(role, rolelen, "%s", (const char *)sqlite3_column_text(stmt, 0));
+			*why = "ok";
+			rc = 1;
+		}
+		break;
+	case SQLITE_DONE:
+		*why = "unknown user or key";
+		rc = 0;
+		break;
+	default:
+		break;
+	}
+out:
+	sqlite3_finalize(stmt);
+	ssh_string_free_char(b64);
+	return rc;
+}
+
+static int on_auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
+                          char signature_state, void *userdata)
+{
+	struct conn *c = userdata;
+	char role[16], details[256], fp[80] = "?";
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	const char *why = "user name too long";
+	int allowed;
+
+	(void)session;
+	if (signature_state != SSH_PUBLICKEY_STATE_NONE && signature_state != SSH_PUBLICKEY_STATE_VALID)
+		return SSH_AUTH_DENIED;
+	allowed = strlen(user) <= USER_NAME_MAX && key_allows(c, user, pubkey, role, sizeof role, &why) == 1;
+	if (allowed && signature_state == SSH_PUBLICKEY_STATE_NONE)
+		return SSH_AUTH_SUCCESS; /* "this key would do": the client signs next */
+	if (ssh_get_publickey_hash(pubkey, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == SSH_OK) {
+		char *text = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+		if (text)
+			snprintf(fp, sizeof fp, "%s", text);
+		ssh_string_free_char(text);
+		ssh_clean_pubkey_hash(&hash);
+	}
+	if (!allowed) {
+		c->auth_failures++;
+		snprintf(details, sizeof details, "login=%.32s key=%s source=%s reason=\"%s\"", user, fp,
+		         c->source, why);
+		conn_audit(c, "auth.deny", details);
+		log_info("event=ssh_auth_denied login=%.32s source=%s reason=\"%s\"", user, c->source, why);
+		return SSH_AUTH_DENIED;
+	}
+	snprintf(c->user, sizeof c->user, "%s", user);
+	snprintf(c->role, sizeof c->role, "%s", role);
+	c->authenticated = 1;
+	snprintf(details, sizeof details, "role=%s key=%s source=%s", role, fp, c->source);
+	conn_audit(c, "auth.allow", details);
+	log_info("event=ssh_login user=%s role=%s source=%s", user, role, c->source);
+	return SSH_AUTH_SUCCESS;
+}
+
+/* ---- channels ----------------------------------------------------------- */
+
+static int on_pty_request(ssh_session s, ssh_channel ch, const char *term, int w, int h, int pw,
+                          int ph, void *userdata)
+{
+	(void)s; (void)ch; (void)term; (void)w; (void)h; (void)pw; (void)ph; (void)userdata;
+	return 0; /* accepted: commands print plain lines either way */
+}
+
+static int on_shell_request(ssh_session s, ssh_channel ch, void *userdata)
+{
+	struct channel_ctx *cc = userdata;
+
+	(void)s;
+	(void)ch;
+	if (cc->command_pending)
+		return -1;
+	cc->command[0] = '\0';
+	cc->command_pending = 1;
+	return 0;
+}
+
+static int on_exec_request(ssh_session s, ssh_channel ch, const char *command, void *userdata)
+{
+	struct channel_ctx *cc = userdata;
+
+	(void)s;
+	(void)ch;
+	if (cc->command_pending || strlen(command) >= sizeof cc->command)
+		return -1;
+	snprintf(cc->command, sizeof cc->command, "%s", command);
+	cc->command_pending = 1;
+	return 0;
+}
+
+/* Blocking write of everything to the core's socketpair: a slow core side
+ * (back-pressure from a slow end user) stalls only this connection. */
+static int write_fd_all(struct conn *c, int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (c->front->stopping)
+			return -1;
+		struct pollfd pfd = { fd, POLLOUT, 0 };
+		poll(&pfd, 1, LOOP_POLL_MS);
+	}
+	return 0;
+}
+
+static int on_channel_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr,
+                           void *userdata)
+{
+	struct channel_ctx *cc = userdata;
+
+	(void)s;
+	(void)ch;
+	(void)is_stderr;
+	if (cc->kind != CHANNEL_FORWARD || cc->fd < 0)
+		return (int)len; /* stdin of a command: ignored */
+	if (write_fd_all(cc->conn, cc->fd, data, len) < 0)
+		cc->dead = 1;
+	return (int)len;
+}
+
+static void on_channel_eof(ssh_session s, ssh_channel ch, void *userdata)
+{
+	struct channel_ctx *cc = userdata;
+
+	(void)s;
+	(void)ch;
+	if (cc->kind == CHANNEL_FORWARD && cc->fd >= 0)
+		shutdown(cc->fd, SHUT_WR);
+}
+
+static void on_channel_close(ssh_session s, ssh_channel ch, void *userdata)
+{
+	(void)s;
+	(void)ch;
+	((struct channel_ctx *)userdata)->dead = 1;
+}
+
+static struct channel_ctx *channel_ctx_new(struct conn *c, ssh_channel channel, enum channel_kind kind)
+{
+	struct channel_ctx *cc = xcalloc(1, sizeof *cc);
+
+	cc->conn = c;
+	cc->channel = channel;
+	cc->kind = kind;
+	cc->fd = -1;
+	cc->cb.userdata = cc;
+	cc->cb.channel_data_function = on_channel_data;
+	cc->cb.channel_eof_function = on_channel_eof;
+	cc->cb.channel_close_function = on_channel_close;
+	if (kind == CHANNEL_SESSION) {
+		cc->cb.channel_pty_request_function = on_pty_request;
+		cc->cb.channel_shell_request_function = on_shell_request;
+		cc->cb.channel_exec_request_function = on_exec_request;
+	}
+	ssh_callbacks_init(&cc->cb);
+	ssh_set_channel_callbacks(channel, &cc->cb);
+	cc->next = c->channels;
+	c->channels = cc;
+	c->nchannels++;
+	return cc;
+}
+
+static ssh_channel on_session_channel(ssh_session session, void *userdata)
+{
+	struct conn *c = userdata;
+	ssh_channel channel;
+
+	if (!c->authenticated || c->nchannels >= MAX_CHANNELS)
+		return NULL;
+	channel = ssh_channel_new(session);
+	if (channel)
+		channel_ctx_new(c, channel, CHANNEL_SESSION);
+	return channel;
+}
+
+/* Forward data from the core's side to the SSH channel. */
+static int on_forward_fd(socket_t fd, int revents, void *userdata)
+{
+	struct channel_ctx *cc = userdata;
+	char buf[SSH_CHANNEL_CHUNK];
+	ssize_t n;
+
+	if (cc->dead)
+		return 0;
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+	if (n > 0) {
+		if (ssh_channel_write(cc->channel, buf, (uint32_t)n) != n)
+			cc->dead = 1;
+	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		/* The core closed (session ended, refusal sent): end the channel. */
+		ssh_channel_send_eof(cc->channel);
+		cc->dead = 1;
+	}
+	return 0;
+}
+
+/* direct-tcpip (ssh -L) arrives only through the message callback. */
+static int on_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct conn *c = userdata;
+	struct join_request req;
+	struct channel_ctx *cc;
+	ssh_channel channel;
+	const char *dest;
+	int port, pair[2];
+
+	(void)session;
+	if (ssh_message_type(msg) != SSH_REQUEST_CHANNEL_OPEN ||
+	    ssh_message_subtype(msg) != SSH_CHANNEL_DIRECT_TCPIP)
+		return 1; /* default reply (refuse) */
+	dest = ssh_message_channel_request_open_destination(msg);
+	port = ssh_message_channel_request_open_destination_port(msg);
+	if (!c->authenticated || dest == NULL || (port != 5900 && port != 5901) ||
+	    strlen(dest) > TICKET_ID_MAX || c->nchannels >= MAX_CHANNELS) {
+		char details[192];
+		snprintf(details, sizeof details, "forward=%.64s:%d reason=\"only SESSION:5900 (control) "
+		         "or SESSION:5901 (view) can be forwarded\"", dest ? dest : "?", port);
+		conn_audit(c, "forward.deny", details);
+		return 1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+		return 1;
+	channel = ssh_message_channel_request_open_reply_accept(msg);
+	if (channel == NULL) {
+		close(pair[0]);
+		close(pair[1]);
+		return 0;
+	}
+	cc = channel_ctx_new(c, channel, CHANNEL_FORWARD);
+	cc->fd = pair[0];
+	fcntl(cc->fd, F_SETFL, fcntl(cc->fd, F_GETFL) | O_NONBLOCK);
+	ssh_event_add_fd(c->event, cc->fd, POLLIN, on_forward_fd, cc);
+	memset(&req, 0, sizeof req);
+	snprintf(req.session_ref, sizeof req.session_ref, "%s", dest);
+	snprintf(req.user, sizeof req.user, "%s", c->user);
+	snprintf(req.role, sizeof req.role, "%s", c->role);
+	snprintf(req.source, sizeof req.source, "%s", c->source);
+	req.want_control = port == 5900;
+	req.fd = pair[1];
+	relay_core_post_join(c->front->core, &req);
+	return 0;
+}
+
+static void run_command(struct conn *c, struct channel_ctx *cc)
+{
+	char *out_text = NULL, *err_text = NULL;
+	size_t out_len = 0, err_len = 0;
+	FILE *out = open_memstream(&out_text, &out_len), *err = open_memstream(&err_text, &err_len);
+	int status = 1;
+
+	cc->command_pending = 0;
+	if (out && err) {
+		status = ssh_command_run(c->store, c->front->cfg, c->front->core, c->user, c->role,
+		                         cc->command, out, err);
+		fclose(out);
+		fclose(err);
+		out = err = NULL;
+		if (out_len)
+			ssh_channel_write(cc->channel, out_text, (uint32_t)out_len);
+		if (err_len)
+			ssh_channel_write_stderr(cc->channel, err_text, (uint32_t)err_len);
+	}
+	if (out)
+		fclose(out);
+	if (err)
+		fclose(err);
+	free(out_text);
+	free(err_text);
+	log_info("event=ssh_command user=%s command=\"%.80s\" status=%d", c->user, cc->command, status);
+	ssh_channel_request_send_exit_status(cc->channel, status);
+	ssh_channel_send_eof(cc->channel);
+	ssh_channel_close(cc->channel);
+}
+
+static void channel_ctx_free(struct conn *c, struct channel_ctx *cc)
+{
+	if (cc->fd >= 0) {
+		ssh_event_remove_fd(c->event, cc->fd);
+		close(cc->fd);
+	}
+	if (!ssh_channel_is_closed(cc->channel))
+		ssh_channel_close(cc->channel);
+	ssh_remove_channel_callbacks(cc->channel, &cc->cb);
+	ssh_channel_free(cc->channel);
+	c->nchannels--;
+	free(cc);
+}
+
+static void sweep_channels(struct conn *c)
+{
+	struct channel_ctx **pp = &c->channels;
+
+	while (*pp) {
+		struct channel_ctx *cc = *pp;
+		if (cc->command_pending)
+			run_command(c, cc);
+		if (cc->dead || ssh_channel_is_closed(cc->channel)) {
+			*pp = cc->next;
+			channel_ctx_free(c, cc);
+		} else {
+			pp = &cc->next;
+		}
+	}
+}
+
+/* ---- connection thread ------------------------------------------------- */
+
+static void conn_run(struct conn *c)
+{
+	long kex_timeout = KEX_TIMEOUT_S;
+	time_t started = time(NULL);
+	char err[512];
+
+	if (store_open(c->front->cfg->database, STORE_OPEN_EXISTING, &c->store, err, sizeof err) < 0) {
+		log_error("event=ssh_store_failed error=\"%s\"", err);
+		return;
+	}
+	ssh_options_set(c->session, SSH_OPTIONS_TIMEOUT, &kex_timeout);
+	c->server_cb.userdata = c;
+	c->server_cb.auth_pubkey_function = on_auth_pubkey;
+	c->server_cb.channel_open_request_session_function = on_session_channel;
+	ssh_callbacks_init(&c->server_cb);
+	ssh_set_server_callbacks(c->session, &c->server_cb);
+	ssh_set_message_callback(c->session, on_message, c);
+	if (ssh_handle_key_exchange(c->session) != SSH_OK) {
+		log_info("event=ssh_kex_failed source=%s error=\"%s\"", c->source, ssh_get_error(c->session));
+		return;
+	}
+	ssh_set_auth_methods(c->session, SSH_AUTH_METHOD_PUBLICKEY);
+	c->event = ssh_event_new();
+	if (c->event == NULL || ssh_event_add_session(c->event, c->session) != SSH_OK)
+		return;
+	while (!c->front->stopping) {
+		if (ssh_event_dopoll(c->event, LOOP_POLL_MS) == SSH_ERROR)
+			break;
+		if (!c->authenticated && (time(NULL) - started > SSH_AUTH_TIMEOUT_S ||
+		                          c->auth_failures >= MAX_AUTH_FAILURES)) {
+			ssh_session_set_disconnect_message(c->session, "authentication timed out or failed too often");
+			break;
+		}
+		sweep_channels(c);
+		if (!ssh_is_connected(c->session))
+			break;
+		if (c->authenticated && c->channels == NULL && time(NULL) - started > SSH_AUTH_TIMEOUT_S &&
+		    ssh_get_status(c->session) & SSH_CLOSED)
+			break;
+	}
+	if (c->front->stopping)
+		ssh_session_set_disconnect_message(c->session, "Concierge relay shutting down: sessions ended");
+	while (c->channels) {
+		struct channel_ctx *cc = c->channels;
+		c->channels = cc->next;
+		channel_ctx_free(c, cc);
+	}
+}
+
+static void *conn_thread(void *arg)
+{
+	struct conn *c = arg;
+	struct ssh_front *front = c->front;
+
+	conn_run(c);
+	ssh_disconnect(c->session);
+	if (c->event) {
+		ssh_event_remove_session(c->event, c->session);
+		ssh_event_free(c->event);
+	}
+	ssh_free(c->session);
+	store_close(c->store);
+	free(c);
+	pthread_mutex_lock(&front->lock);
+	if (--front->connections == 0)
+		pthread_cond_broadcast(&front->idle);
+	pthread_mutex_unlock(&front->lock);
+	return NULL;
+}
+
+static void accept_one(struct ssh_front *front)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof sa;
+	struct conn *c;
+	pthread_t thread;
+	pthread_attr_t attr;
+	int fd = accept4(front->listen_fd, (struct sockaddr *)&sa, &salen, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	c = xcalloc(1, sizeof *c);
+	c->front = front;
+	c->session = ssh_new();
+	if (sa.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, c->source, sizeof c->source);
+	else if (sa.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, c->source, sizeof c->source);
+	if (c->session == NULL || ssh_bind_accept_fd(front->bind, c->session, fd) != SSH_OK) {
+		log_error("event=ssh_accept_failed error=\"%s\"", ssh_get_error(front->bind));
+		if (c->session)
+			ssh_free(c->session);
+		close(fd);
+		free(c);
+		return;
+	}
+	pthread_mutex_lock(&front->lock);
+	front->connections++;
+	pthread_mutex_unlock(&front->lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, conn_thread, c) != 0) {
+		log_error("event=ssh_thread_failed");
+		pthread_mutex_lock(&front->lock);
+		front->connections--;
+		pthread_mutex_unlock(&front->lock);
+		ssh_free(c->session);
+		free(c);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static void *accept_thread(void *arg)
+{
+	struct ssh_front *front = arg;
+
+	while (!front->stopping) {
+		struct pollfd pfd = { front->listen_fd, POLLIN, 0 };
+		if (poll(&pfd, 1, ACCEPT_POLL_MS) > 0 && (pfd.revents & POLLIN))
+			accept_one(front);
+	}
+	return NULL;
+}
+
+static int listen_on(const struct host_port *hp, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	char port[8];
+	int fd = -1, one = 1, rc;
+
+	snprintf(port, sizeof port, "%u", hp->port);
+	rc = getaddrinfo(hp->host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "ssh_listen %s: %s", hp->host, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+		snprintf(err, errlen, "cannot listen on ssh_listen %s:%u: %s (in use? change ssh_listen)",
+		         hp->host, hp->port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+struct ssh_front *ssh_front_start(const struct concierge_config *cfg, struct relay_core *core,
+                                  char *err, size_t errlen)
+{
+	struct ssh_front *front = xcalloc(1, sizeof *front);
+	char hostkey[CFG_MAX_PATH + 32];
+	bool no_config = false;
+
+	front->cfg = cfg;
+	front->core = core;
+	front->listen_fd = -1;
+	pthread_mutex_init(&front->lock, NULL);
+	pthread_cond_init(&front->idle, NULL);
+	snprintf(hostkey, sizeof hostkey, "%s/ssh_host_ed25519_key", cfg->certs_dir);
+	front->bind = ssh_bind_new();
+	if (front->bind == NULL ||
+	    ssh_bind_options_set(front->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no_config) != SSH_OK ||
+	    ssh_bind_options_set(front->bind, SSH_BIND_OPTIONS_HOSTKEY, hostkey) != SSH_OK) {
+		snprintf(err, errlen, "cannot load the SSH host key %s: run 'concierge init'", hostkey);
+		goto fail;
+	}
+	front->listen_fd = listen_on(&cfg->ssh_listen, err, errlen);
+	if (front->listen_fd < 0)
+		goto fail;
+	if (pthread_create(&front->accept_thread, NULL, accept_thread, front) != 0) {
+		snprintf(err, errlen, "cannot start the SSH accept thread");
+		goto fail;
+	}
+	return front;
+fail:
+	if (front->listen_fd >= 0)
+		close(front->listen_fd);
+	if (front->bind)
+		ssh_bind_free(front->bind);
+	free(front);
+	return NULL;
+}
+
+void ssh_front_stop(struct ssh_front *front)
+{
+	struct timespec deadline;
+
+	if (front == NULL)
+		return;
+	front->stopping = 1;
+	pthread_join(front->accept_thread, NULL);
+	close(front->listen_fd);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += STOP_WAIT_MS / 1000;
+	pthread_mutex_lock(&front->lock);
+	while (front->connections > 0)
+		if (pthread_cond_timedwait(&front->idle, &front->lock, &deadline) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&front->lock);
+	if (front->connections > 0) {
+		/* Threads still out would touch freed state: leave it allocated. */
+		log_warn("event=ssh_threads_still_running count=%d", front->connections);
+		return;
+	}
+	ssh_bind_free(front->bind);
+	pthread_cond_destroy(&front->idle);
+	pthread_mutex_destroy(&front->lock);
+	free(front);
+}
