@@ -14,7 +14,7 @@ SANITIZE ?=
 DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
-                xvfb xdotool x11-xserver-utils clang
+                xvfb xdotool x11-xserver-utils clang iproute2
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
                 libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes
 
@@ -95,6 +95,46 @@ $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(TOOL_LIBS) -o $@
 
+# ---- fuzzing (libFuzzer; clang is in DEB_PACKAGES) ----
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -D_GNU_SOURCE -Iinclude -Icommon -Iserver $(call pc_cflags,openssl)
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+# One rule per target: its own file and the modules it links.
+build/fuzz/fuzz_rfb_filter: tests/fuzz/fuzz_rfb_filter.c server/rfb_filter.c common/xmalloc.c \
+                            common/log.c server/rfb_filter.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c common/wire.c common/wire.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c common/config.c common/ticket_id.c common/xmalloc.c \
+                        common/log.c common/config.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+# make fuzz [FUZZ_SECONDS=n]: fuzz every target n seconds; the corpus grows in
+# build/fuzz/corpus/<target>/ (seeds in tests/fuzz/corpus/<target>/ stay as they are).
+fuzz: deps-check $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz/corpus/$$t; \
+	    dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	    if ! build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
+	        -artifact_prefix=build/fuzz/$$t- build/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+	        >build/fuzz/$$t.log 2>&1; then \
+	        tail -30 build/fuzz/$$t.log; \
+	        echo "fuzz: $$t FAILED; log build/fuzz/$$t.log, reproducer build/fuzz/$$t-*"; exit 1; \
+	    fi; \
+	    echo "fuzz: $$t ok, $$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/$$t.log) runs"; \
+	done
+.PHONY: fuzz
+
 # deps: install only what is missing, say what was done.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -109,19 +149,20 @@ deps:
 
 # Runs `make deps` only when a pkg-config module is missing.
 deps-check:
-	@pkg-config --exists $(PKG_MODULES) 2>/dev/null || $(MAKE) --no-print-directory deps
+	@{ pkg-config --exists $(PKG_MODULES) && command -v clang && command -v Xvfb; } >/dev/null 2>&1 || \
+	    $(MAKE) --no-print-directory deps
 
 deps-check-quiet:
 	@pkg-config --exists $(PKG_MODULES) 2>/dev/null || { \
 	    echo "missing libraries: run 'make deps' (or 'make test' / 'make demo', which run it)" >&2; exit 1; }
 
 test: deps-check
-	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_BIN) $(TOOLS)
-	@BIN=$(BIN) TOOLS=$(BUILD)/tools UNIT_DIR=$(BUILD)/tests bash tests/run.sh
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_BIN) $(TOOLS) $(FUZZ_BIN)
+	@BIN=$(BIN) TOOLS=$(BUILD)/tools UNIT_DIR=$(BUILD)/tests FUZZ_DIR=build/fuzz bash tests/run.sh
 
 demo: deps-check
-	@$(MAKE) --no-print-directory $(PROGRAMS)
-	@BIN=$(BIN) bash scripts/demo.sh
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(TOOLS)
+	@BIN=$(BIN) TOOLS=$(BUILD)/tools bash scripts/demo.sh
 
 clean:
 	rm -rf build bin

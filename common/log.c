@@ -21,6 +21,9 @@ static const char *level_name(enum log_level level)
 }
 
 static void log_vemit(enum log_level level, const char *func, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void log_vemit(enum log_level level, const char *func, const char *fmt, va_list ap)
 {
 	char stamp[32];
 	struct timespec now;

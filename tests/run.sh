@@ -24,6 +24,21 @@ for t in "$UNIT_DIR"/test_*; do
 	[ $rc -eq 0 ] || failed_names+=("$name")
 done
 
+# Fuzz targets replay their seed corpora, so a crash once found stays fixed.
+for t in "${FUZZ_DIR:-build/fuzz}"/fuzz_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t"); name=${name#fuzz_}
+	echo "=== fuzz replay: $name"
+	if out=$("$t" -runs=0 tests/fuzz/corpus/"$name"/* 2>&1); then
+		echo "ok - $name corpus ($(ls tests/fuzz/corpus/"$name" | wc -l) inputs)"
+		passed=$((passed + 1))
+	else
+		echo "$out" | tail -20
+		echo "not ok - $name corpus"
+		failed=$((failed + 1)); failed_names+=("fuzz_$name")
+	fi
+done
+
 for t in tests/e2e/test_*.sh; do
 	name=$(basename "$t" .sh)
 	echo "=== e2e: $name"

@@ -33,13 +33,18 @@ check "audit chain intact after the relay ran" "$CONCIERGE" --config "$CONF" aud
 expect "agent without --code is a usage error" 2 "--relay HOST:PORT --code CODE" "$AGENT" --config "$CONF" --relay 127.0.0.1:9
 expect "agent with a bad --relay is a usage error" 2 "not HOST:PORT" "$AGENT" --config "$CONF" --relay nowhere --code 1
 echo "not a certificate" >bogus-ca.pem
-expect "agent refuses an unusable CA file" 1 "cannot load the relay CA" "$AGENT" --config "$CONF" --relay 127.0.0.1:9 --code 1 --ca bogus-ca.pem
+expect "agent refuses an unusable CA file" 1 "cannot load the relay CA" "$AGENT" --config "$CONF" --relay 127.0.0.1:9 --code 1 --ca bogus-ca.pem --screen demo
 code=482913756
-"$AGENT" --config "$CONF" --relay 127.0.0.1:9 --code $code --ca state/certs/ca.pem 2>agent.log &
-pid=$!; E2E_PIDS+=($pid)
-check "agent logs its start" wait_for_log agent.log "event=agent_started .*relay=127.0.0.1:9" 10
-kill -TERM $pid
-wait_exit $pid 10
-check "agent exits 0 on SIGTERM" test "$RC" -eq 0
-check "agent never logs the session code" bash -c "! grep -q $code agent.log"
+expect "agent without DISPLAY or --screen says what to do" 2 "screen demo" \
+	env -u DISPLAY "$AGENT" --config "$CONF" --relay 127.0.0.1:9 --code $code
+expect "--auto-accept is refused for a real screen" 2 "only allowed with --screen demo" \
+	"$AGENT" --config "$CONF" --relay 127.0.0.1:9 --code $code --screen x11 --auto-accept
+port=$(free_port)
+expect "agent reports an unreachable relay in plain words" 1 "Cannot reach the relay at 127.0.0.1:$port" \
+	"$AGENT" --config "$CONF" --relay 127.0.0.1:$port --code $code --ca state/certs/ca.pem --screen demo
+if printf '%s\n%s\n' "$OUT" "$ERR" | grep -q "$code"; then
+	not_ok "agent never prints or logs the session code"
+else
+	ok "agent never prints or logs the session code"
+fi
 e2e_done
