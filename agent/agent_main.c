@@ -33,6 +33,8 @@ static void usage(FILE *out)
 	        "  --display NAME      X display for --screen x11 (default $DISPLAY)\n"
 	        "  --demo-size WxH     size of the demo pattern (default 640x480)\n"
 	        "  --auto-accept       demo only: allow every request without asking (audited)\n"
+	        "  --consent-timeout S seconds to answer a request before it counts as no\n"
+	        "                      (5-60, default 60)\n"
 	        "  --config FILE       configuration file (default ./concierge.conf if present)\n"
 	        "  --version, --help\n"
 	        "Exit codes: 0 session ended, 1 refused or unreachable, 2 usage, 3 relay not trusted.\n");
@@ -40,7 +42,7 @@ static void usage(FILE *out)
 
 struct agent_args {
 	const char *config_path, *relay, *ca, *code, *screen, *display, *demo_size;
-	int auto_accept;
+	int auto_accept, consent_timeout;
 };
 
 static int parse_args(int argc, char **argv, struct agent_args *a)
@@ -50,6 +52,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		{ "code", required_argument, NULL, 'C' },     { "ca", required_argument, NULL, 'a' },
 		{ "screen", required_argument, NULL, 's' },   { "display", required_argument, NULL, 'd' },
 		{ "demo-size", required_argument, NULL, 'z' }, { "auto-accept", no_argument, NULL, 'A' },
+		{ "consent-timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },           { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -66,6 +69,14 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		case 'd': a->display = optarg; break;
 		case 'z': a->demo_size = optarg; break;
 		case 'A': a->auto_accept = 1; break;
+		case 't':
+			a->consent_timeout = atoi(optarg);
+			if (a->consent_timeout < 5 || a->consent_timeout > CONSENT_TIMEOUT_S) {
+				fprintf(stderr, "concierge-agent: --consent-timeout takes 5 to %d seconds\n",
+				        CONSENT_TIMEOUT_S);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return -1;
 		case 'V': printf("concierge-agent %s\n", CONCIERGE_VERSION); return -1;
 		default: usage(stderr); return 2;
@@ -169,7 +180,7 @@ int main(int argc, char **argv)
 	struct assist_options ao = {
 		.relay = cfg.relay, .code = args.code, .tls = tls, .screen = screen,
 		.screen_kind = so.kind == SCREEN_DEMO ? "demo" : "x11", .auto_accept = args.auto_accept,
-		.out = stdout, .in_fd = 0,
+		.out = stdout, .in_fd = 0, .consent_timeout_s = args.consent_timeout,
 	};
 	assist = assist_start(base, &ao);
 	event_base_dispatch(base);

@@ -78,6 +78,8 @@ static void stop_loop(struct assist *a, int exit_code)
 {
 	struct timeval flush = { 0, FLUSH_ON_EXIT_MS * 1000 };
 
+	if (a->ending)
+		return; /* the first reason to stop is the one reported */
 	a->ending = 1;
 	a->exit_code = exit_code;
 	event_base_loopexit(a->base, &flush);
@@ -402,6 +404,8 @@ static void on_control_event(struct bufferevent *bev, short what, void *arg)
 		send_hello(a);
 		return;
 	}
+	if (a->ending)
+		return; /* e.g. the relay closes after DENIED or END */
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		if (tls_dial_failure(bev, &a->opts.relay, msg, sizeof msg) && !a->welcomed) {
 			/* Talking to an impostor is never retried. */
@@ -441,7 +445,8 @@ struct assist *assist_start(struct event_base *base, const struct assist_options
 	a->base = base;
 	a->opts = *opts;
 	a->reconnect = evtimer_new(base, on_reconnect_timer, a);
-	a->consent = consent_new(base, opts->in_fd, opts->out, opts->auto_accept, &cb);
+	a->consent = consent_new(base, opts->in_fd, opts->out, opts->auto_accept,
+	                         opts->consent_timeout_s, &cb);
 	if (opts->auto_accept)
 		say(a, "DEMO MODE: every request to see or control this demo screen is allowed "
 		    "automatically (the relay records this).");

@@ -33,6 +33,7 @@ struct assist_options {
 	struct screen *screen;
 	const char *screen_kind; /* "demo" or "x11", told to the relay */
 	int auto_accept;         /* demo only */
+	int consent_timeout_s;   /* 1..CONSENT_TIMEOUT_S; 0 = CONSENT_TIMEOUT_S */
 	FILE *out;
 	int in_fd;
 };

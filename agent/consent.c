@@ -22,6 +22,7 @@ struct consent {
 	struct event_base *base;
 	FILE *out;
 	int auto_yes;
+	int timeout_s;
 	struct consent_callbacks cb;
 	struct bufferevent *input;
 	struct question *queue;   /* head is the open question when `open` */
@@ -48,7 +49,7 @@ static void finish_open(struct consent *c, int yes, int timed_out)
 
 static void ask_next(struct consent *c)
 {
-	struct timeval limit = { CONSENT_TIMEOUT_S, 0 };
+	struct timeval limit = { c->timeout_s, 0 };
 
 	if (c->open || c->queue == NULL)
 		return;
@@ -61,7 +62,7 @@ static void ask_next(struct consent *c)
 		return;
 	}
 	fprintf(c->out, "[concierge] %s\n[concierge] Type y and Enter to allow, n to refuse "
-	        "(no answer within %d seconds means no): ", c->queue->text, CONSENT_TIMEOUT_S);
+	        "(no answer within %d seconds means no): ", c->queue->text, c->timeout_s);
 	fflush(c->out);
 	evtimer_add(c->deadline, &limit);
 }
@@ -128,10 +129,11 @@ static int pollable(int fd)
 }
 
 struct consent *consent_new(struct event_base *base, int in_fd, FILE *out, int auto_yes,
-                            const struct consent_callbacks *callbacks)
+                            int timeout_s, const struct consent_callbacks *callbacks)
 {
 	struct consent *c = xcalloc(1, sizeof *c);
 
+	c->timeout_s = timeout_s > 0 && timeout_s < CONSENT_TIMEOUT_S ? timeout_s : CONSENT_TIMEOUT_S;
 	c->base = base;
 	c->out = out;
 	c->auto_yes = auto_yes;

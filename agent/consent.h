@@ -1,8 +1,8 @@
 /*
  * Questions to the person at the machine, on the agent's terminal: one at a
  * time, in arrival order, each answered by typing y (yes) or anything else
- * (no) and Enter, and each with a CONSENT_TIMEOUT_S deadline after which the
- * answer is no.  With no question open, typing q (or "end") and Enter asks
+ * (no) and Enter, and each with a deadline (`timeout_s`, at most
+ * CONSENT_TIMEOUT_S) after which the answer is no.  With no question open, typing q (or "end") and Enter asks
  * to end the session.  In auto_yes mode (demo only) every question is
  * printed and answered yes at once.
  *
@@ -32,7 +32,7 @@ struct consent_callbacks {
 };
 
 struct consent *consent_new(struct event_base *base, int in_fd, FILE *out, int auto_yes,
-                            const struct consent_callbacks *callbacks);
+                            int timeout_s, const struct consent_callbacks *callbacks);
 void consent_ask(struct consent *consent, int question_id, const char *text);
 /* Withdraws a question (the asker left); no callback for it. */
 void consent_cancel(struct consent *consent, int question_id);

@@ -1,53 +1,121 @@
 #!/usr/bin/env bash
-# `make demo`: a guided tour on embedded defaults (SQLite, local certs, local
-# recordings) in build/demo/, which is created fresh each run.
+# `make demo`: a live screen session on embedded defaults (SQLite, local
+# certificates, local recordings folder) in a fresh build/demo/ folder:
+# a relay and a demo agent on free loopback ports, a desk user with a fresh
+# SSH key, a session for a demo ticket, a self-check through real ssh -L, and
+# the exact commands to paste.  Runs until Ctrl-C (or DEMO_SECONDS), then
+# stops everything and removes the temporary state.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(cd "${BIN:-bin}" && pwd)
-DEMO=build/demo
+TOOLS=${TOOLS:-build/rel/tools}
+DEMO=$(pwd)/build/demo
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
 cd "$DEMO"
+pids=()
+cleanup() {
+	trap - EXIT INT TERM
+	echo
+	echo "Stopping the demo..."
+	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	cd / && rm -rf "$DEMO"
+	echo "Stopped; temporary state removed."
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+free_port() {
+	local port
+	for _ in $(seq 1 200); do
+		port=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+	done
+	return 1
+}
+wait_for() { # FILE PATTERN SECONDS
+	local deadline=$((SECONDS + $3))
+	until grep -Eq -- "$2" "$1" 2>/dev/null; do
+		[ $SECONDS -lt $deadline ] || { echo "demo: timed out waiting for '$2' in $1" >&2; tail -5 "$1" >&2; exit 1; }
+		sleep 0.1
+	done
+}
 
-step "1. Initialise a relay's state on built-in defaults (no config file)"
-run "$BIN/concierge" init
+AGENT_PORT=$(free_port)
+SSH_PORT=$(free_port)
+cat >concierge.conf <<CONF
+# Written by make demo: everything else is a built-in default
+# (./concierge.db, ./certs, ./recordings).
+agent_listen = 127.0.0.1:$AGENT_PORT
+ssh_listen = 127.0.0.1:$SSH_PORT
+hostname = 127.0.0.1
+CONF
 
-step "2. Add a desk agent with a fresh SSH key, and an auditor"
-ssh-keygen -q -t ed25519 -N '' -C "desk-demo" -f desk_key
-run "$BIN/concierge" user add dana --role desk --key desk_key.pub
-run "$BIN/concierge" user add audrey --role auditor
-run "$BIN/concierge" user list
+step "1. Initialise the relay's state (CA, certificates, SSH host key, database)"
+"$BIN/concierge" init
 
-step "3. Open the helpdesk ticket that sessions will be recorded against"
-run "$BIN/concierge" ticket open INC0012345 --title "Lecture-hall PC shows no screen" --requester "Dr Ada Lovelace"
-run "$BIN/concierge" ticket show INC0012345
+step "2. A desk agent, dana, with a fresh SSH key"
+ssh-keygen -q -t ed25519 -N '' -C dana@demo -f dana_key
+"$BIN/concierge" user add dana --role desk --key dana_key.pub
 
-step "4. Start the relay, check it is up, stop it with SIGTERM"
+step "3. Start the relay (agents on :$AGENT_PORT, staff SSH on :$SSH_PORT)"
 "$BIN/concierge-relay" 2>relay.log &
-relay=$!
-for _ in $(seq 1 50); do grep -q event=relay_started relay.log && break; sleep 0.1; done
-cat relay.log
-kill -TERM "$relay"
-wait "$relay"
-tail -n 1 relay.log
+pids+=($!)
+wait_for relay.log event=relay_started 10
+SSH=(ssh -i "$DEMO/dana_key" -p "$SSH_PORT" -o StrictHostKeyChecking=accept-new
+     -o UserKnownHostsFile="$DEMO/known_hosts" -o LogLevel=ERROR)
 
-step "5. The tamper-evident audit log"
-run "$BIN/concierge" audit list
-run "$BIN/concierge" audit verify
-head=$("$BIN/concierge" audit head)
-echo "anchor this head elsewhere (ticket, e-mail, notary): $head"
+step "4. dana opens a session for ticket INC0012345 over SSH"
+echo "\$ ssh dana@127.0.0.1 -p $SSH_PORT session new --ticket INC0012345"
+"${SSH[@]}" dana@127.0.0.1 session new --ticket INC0012345 | tee session.txt
+SID=$(sed -n 's/^session \(s[0-9a-f]*\) .*/\1/p' session.txt)
+CODE=$(sed -n 's/^code: \([0-9-]*\) .*/\1/p' session.txt)
+
+step "5. The lecturer's side: a demo agent dials in with the code"
+echo "(demo mode: consent is given automatically and audited; a real agent asks the person)"
+mkfifo agent.in
+"$BIN/concierge-agent" --relay "127.0.0.1:$AGENT_PORT" --ca certs/ca.pem --code "$CODE" \
+	--screen demo --auto-accept <agent.in >agent.log 2>&1 &
+pids+=($!)
+exec 9>agent.in
+wait_for agent.log "Connected to your IT desk" 10
+cat agent.log
+
+if [ -x "$TOOLS/rfb_probe" ]; then
+	step "6. Self-check: a real RFB client through ssh -L gets the exact demo pattern"
+	LPORT=$(free_port)
+	"${SSH[@]}" -N -o ExitOnForwardFailure=yes -L "127.0.0.1:$LPORT:$SID:5901" dana@127.0.0.1 &
+	fwd=$!
+	for _ in $(seq 1 50); do ss -Hltn "sport = :$LPORT" | grep -q LISTEN && break; sleep 0.1; done
+	"$TOOLS/rfb_probe" "127.0.0.1:$LPORT" --expect-demo --timeout 15
+	kill "$fwd" 2>/dev/null || true
+fi
+
+step "7. Audit trail so far (every decision, chained)"
+"$BIN/concierge" audit list --ticket INC0012345
+"$BIN/concierge" audit verify
 
 cat <<NEXT
 
-Demo state lives in $(pwd).
-What to try next:
-  cd $(pwd)
-  $BIN/concierge --help                      # every command, with exit codes
-  $BIN/concierge audit list --ticket INC0012345 --json
-  $BIN/concierge audit verify --head $head
-  sqlite3 concierge.db "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor='mallory' WHERE seq=3"
-  $BIN/concierge audit verify                # exits 3 and names row 3
-  make test                                  # the whole suite
+The demo is live. In another terminal, paste:
+
+  ssh -i $DEMO/dana_key -p $SSH_PORT -o UserKnownHostsFile=$DEMO/known_hosts \\
+      -N -L 5900:$SID:5900 dana@127.0.0.1
+
+then point any VNC viewer at localhost:5900, for example:
+
+  vncviewer localhost:5900        (TigerVNC; gvncviewer, Remmina and vncsnapshot work too)
+
+Also try:
+  ssh -i $DEMO/dana_key -p $SSH_PORT -o UserKnownHostsFile=$DEMO/known_hosts dana@127.0.0.1 sessions
+  cd $DEMO && $BIN/concierge audit list --ticket INC0012345
+
+Press Ctrl-C here to stop the relay and the agent and remove the demo state.
 NEXT
+
+if [ -n "${DEMO_SECONDS:-}" ]; then
+	sleep "$DEMO_SECONDS"
+else
+	while :; do sleep 3600; done
+fi

@@ -1,0 +1,79 @@
+# Helpers for screen-session end-to-end tests (sourced after lib.sh): a relay
+# on free loopback ports with a fresh state, staff users with real SSH keys,
+# agents whose stdin is a FIFO the test answers through, `ssh -L` forwards
+# and the rfb_probe RFB client.
+TOOLS=$(cd "${TOOLS:?set TOOLS to the folder with rfb_probe}" && pwd)
+PROBE="$TOOLS/rfb_probe"
+CONF="$WORK/concierge.conf"
+
+relay_setup() { # init state, users dana (desk) and vera (vendor), start the relay
+	write_config "$CONF"
+	AGENT_PORT=$(sed -n 's/^agent_listen = 127.0.0.1://p' "$CONF")
+	SSH_PORT=$(sed -n 's/^ssh_listen = 127.0.0.1://p' "$CONF")
+	printf 'hostname = 127.0.0.1\n' >>"$CONF"
+	sed -i '/^hostname = relay.test.example$/d' "$CONF"
+	"$CONCIERGE" --config "$CONF" init >/dev/null || return 1
+	for u in dana:desk dina:desk vera:vendor; do
+		ssh-keygen -q -t ed25519 -N '' -f "$WORK/${u%%:*}.key" || return 1
+		"$CONCIERGE" --config "$CONF" user add "${u%%:*}" --role "${u##*:}" --key "$WORK/${u%%:*}.key.pub" >/dev/null || return 1
+	done
+	relay_start
+}
+
+relay_start() {
+	"$RELAY" --config "$CONF" 2>>"$WORK/relay.log" &
+	RELAY_PID=$!; E2E_PIDS+=($RELAY_PID)
+	wait_for_log "$WORK/relay.log" "event=relay_started" 10
+}
+
+SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
+          -o LogLevel=ERROR -o ConnectTimeout=5 -o ExitOnForwardFailure=yes)
+
+ssh_as() { # USER ARGS... : ssh to the relay as USER
+	local user=$1; shift
+	ssh "${SSH_OPTS[@]}" -i "$WORK/$user.key" -p "$SSH_PORT" "$user@127.0.0.1" "$@"
+}
+
+new_session() { # USER TICKET -> sets SID and CODE
+	local json
+	json=$(ssh_as "$1" session new --ticket "$2" --json) || return 1
+	SID=$(printf '%s' "$json" | sed -n 's/.*"session":"\([^"]*\)".*/\1/p')
+	CODE=$(printf '%s' "$json" | sed -n 's/.*"code":"\([^"]*\)".*/\1/p')
+	[ -n "$SID" ] && [ -n "$CODE" ]
+}
+
+# agent_start NAME ARGS...: runs concierge-agent with stdin from FIFO $WORK/NAME.in
+# (kept open on an fd stored in FD_NAME), stdout/stderr to $WORK/NAME.out.
+agent_start() {
+	local name=$1; shift
+	mkfifo "$WORK/$name.in"
+	"$AGENT" --relay "127.0.0.1:$AGENT_PORT" --ca "$WORK/state/certs/ca.pem" "$@" \
+		<"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
+	eval "AGENT_PID_$name=$!"
+	E2E_PIDS+=($!)
+	exec {fd}>"$WORK/$name.in"
+	eval "FD_$name=$fd"
+}
+
+agent_say() { # NAME LINE: types LINE + Enter at the agent's terminal
+	local fd; eval "fd=\$FD_$1"
+	printf '%s\n' "$2" >&"$fd"
+}
+
+# forward USER SESSION REMOTEPORT -> sets LPORT; ssh -N -L runs in the background
+forward() {
+	LPORT=$(free_port)
+	ssh_as "$1" -N -L "127.0.0.1:$LPORT:$2:$3" &
+	FWD_PID=$!; E2E_PIDS+=($FWD_PID)
+	# Wait for the listener without connecting (a connection would be a join).
+	local deadline=$((SECONDS + 10))
+	while [ $SECONDS -lt $deadline ]; do
+		ss -Hltn "sport = :$LPORT" | grep -q LISTEN && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+audit_has() { # PATTERN: the audit list has a matching line
+	"$CONCIERGE" --config "$CONF" audit list | grep -Eq -- "$1"
+}
