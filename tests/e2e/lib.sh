@@ -13,7 +13,7 @@ E2E_PIDS=()
 e2e_cleanup() {
 	for pid in "${E2E_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null
-	rm -rf "$WORK"
+	[ -n "${E2E_KEEP:-}" ] || rm -rf "$WORK"
 }
 trap e2e_cleanup EXIT
 
