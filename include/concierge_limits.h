@@ -45,6 +45,10 @@
 #define RATE_LIMIT_SOURCES     4096        /* addresses tracked at once */
 #define MAX_PARTICIPANTS       16          /* per session */
 
+/* SSH commands (server/ssh_commands.c) */
+#define SSH_COMMAND_MAX        512         /* one command line */
+#define SSH_COMMAND_MAX_ARGS   8
+
 /* Timeouts (seconds) */
 #define PREAUTH_TIMEOUT_S      10          /* TLS handshake + first line */
 #define CONSENT_TIMEOUT_S      60          /* no answer means no */

@@ -321,7 +321,7 @@ int sessions_resume(struct store *store, const char *session_id, const char *tok
                     const char *source, struct session_claimed *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt = NULL;
-	char digest[SHA256_HEX_LEN], details[128];
+	char digest[SHA256_HEX_LEN], details[128], ticket[TICKET_ID_MAX + 1] = "";
 	int rc = -1, step;
 
 	memset(out, 0, sizeof *out);
@@ -341,6 +341,7 @@ int sessions_resume(struct store *store, const char *session_id, const char *tok
 		store_error(store, "cannot look up the session", err, errlen);
 		goto out;
 	}
+	snprintf(ticket, sizeof ticket, "%s", (const char *)sqlite3_column_text(stmt, 2));
 	secret_sha256_hex(token, strlen(token), digest);
 	if (strcmp((const char *)sqlite3_column_text(stmt, 0), "active") != 0) {
 		snprintf(err, errlen, "the session has ended (%s)", (const char *)sqlite3_column_text(stmt, 4));
@@ -353,7 +354,7 @@ int sessions_resume(struct store *store, const char *session_id, const char *tok
 		goto out;
 	}
 	snprintf(out->id, sizeof out->id, "%s", session_id);
-	snprintf(out->ticket_id, sizeof out->ticket_id, "%s", (const char *)sqlite3_column_text(stmt, 2));
+	snprintf(out->ticket_id, sizeof out->ticket_id, "%s", ticket);
 	snprintf(out->created_by, sizeof out->created_by, "%s", (const char *)sqlite3_column_text(stmt, 3));
 	rc = 1;
 out:
@@ -362,7 +363,7 @@ out:
 		char why[256];
 		snprintf(details, sizeof details, "source=%s result=%s", source, rc ? "resumed" : "refused");
 		if (audit_session(store, "agent", rc ? "session.resume" : "session.resume_deny", session_id,
-		                  rc ? out->ticket_id : NULL, details, why, sizeof why) < 0) {
+		                  ticket[0] ? ticket : NULL, details, why, sizeof why) < 0) {
 			snprintf(err, errlen, "%s", why);
 			return -1;
 		}
@@ -502,10 +503,14 @@ long long participants_join(struct store *store, const char *session_id, const c
 	if (store_begin(store, err, errlen) < 0)
 		return -1;
 	const char *params[] = { session_id, user, rights, now };
+	err[0] = '\0';
 	if (store_run(store, "cannot record the participant",
 	              "INSERT INTO participants (session_id, user_id, rights, joined_at) "
-	              "SELECT ?1, id, ?3, ?4 FROM users WHERE name = ?2", 4, params, err, errlen) != 1)
+	              "SELECT ?1, id, ?3, ?4 FROM users WHERE name = ?2", 4, params, err, errlen) != 1) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot record the participant: no user %s", user);
 		goto fail;
+	}
 	id = sqlite3_last_insert_rowid(store_db(store));
 	snprintf(details, sizeof details, "rights=%s participant=%lld", rights, id);
 	if (audit_session(store, actor, "participant.join", session_id, ticket_id, details, err, errlen) < 0)

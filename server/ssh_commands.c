@@ -6,8 +6,6 @@
 #include "sessions.h"
 #include "ticket_id.h"
 
-#define MAX_ARGS 8
-#define MAX_COMMAND_LINE 512
 
 static void print_help(FILE *out)
 {
@@ -173,16 +171,16 @@ int ssh_command_run(struct store *store, const struct concierge_config *cfg, str
                     const char *user, const char *role, const char *command_line, FILE *out,
                     FILE *err)
 {
-	char copy[MAX_COMMAND_LINE + 1], *argv[MAX_ARGS + 1], *save = NULL;
+	char copy[SSH_COMMAND_MAX + 1], *argv[SSH_COMMAND_MAX_ARGS + 1], *save = NULL;
 	int argc = 0;
 
-	if (strlen(command_line) > MAX_COMMAND_LINE) {
-		fprintf(err, "command too long (at most %d bytes)\n", MAX_COMMAND_LINE);
+	if (strlen(command_line) > SSH_COMMAND_MAX) {
+		fprintf(err, "command too long (at most %d bytes)\n", SSH_COMMAND_MAX);
 		return 2;
 	}
 	snprintf(copy, sizeof copy, "%s", command_line);
 	for (char *tok = strtok_r(copy, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (argc == MAX_ARGS) {
+		if (argc == SSH_COMMAND_MAX_ARGS) {
 			fprintf(err, "too many arguments\n");
 			return 2;
 		}
