@@ -415,7 +415,7 @@ static void on_control_event(struct bufferevent *bev, short what, void *arg)
 			stop_loop(a, 3);
 			return;
 		}
-		link_lost(a, a->welcomed || (what & BEV_EVENT_EOF) ? "connection closed" : msg);
+		link_lost(a, a->welcomed ? "connection closed" : msg);
 	}
 }
 

@@ -77,12 +77,14 @@ int tls_dial_failure(struct bufferevent *bev, const struct host_port *relay, cha
 		         "IT desk.", relay->host, relay->port, X509_verify_cert_error_string(verify));
 		return 1;
 	}
-	if (tls_error) {
+	/* libevent reports socket errors through the OpenSSL queue with library 0. */
+	if (tls_error && ERR_GET_LIB(tls_error) != 0) {
 		char why[160];
 		ERR_error_string_n(tls_error, why, sizeof why);
-		snprintf(msg, msglen, "Could not set up a secure connection to %s:%u (%s). Nothing was shared.",
-		         relay->host, relay->port, why);
-		return 1;
+		snprintf(msg, msglen, "Could not set up a secure connection to %s:%u (%s). Nothing was "
+		         "shared. Is this the relay address your IT desk gave you?", relay->host,
+		         relay->port, why);
+		return 0;
 	}
 	snprintf(msg, msglen, "Cannot reach the relay at %s:%u. Check your network connection and the "
 	         "address your IT desk gave you.", relay->host, relay->port);

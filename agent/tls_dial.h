@@ -6,8 +6,8 @@
  *
  * tls_dial returns a bufferevent the caller owns (free with
  * bufferevent_free), or NULL with `err`.  tls_dial_failure explains a failed
- * connection in words a lecturer understands and says whether it was the
- * certificate (1) or the network (0).
+ * connection in words a lecturer understands and returns 1 when the relay's
+ * certificate failed verification (an impostor: never retry), else 0.
  */
 #ifndef CONCIERGE_AGENT_TLS_DIAL_H
 #define CONCIERGE_AGENT_TLS_DIAL_H

@@ -13,5 +13,11 @@ check "demo prints the ssh -L command to paste" grep -Eq -- "-N -L 5900:s[0-9a-f
 check "demo prints the viewer command" grep -q "vncviewer localhost:5900" "$out"
 check "demo audit chain verifies" grep -q "audit log intact" "$out"
 check "demo removes its temporary state" test ! -e "$root/build/demo"
-check "demo leaves no relay running" bash -c "! pgrep -f 'build/demo' >/dev/null"
+demo_processes() { # relay or agent processes still running in the demo folder
+	local p
+	for p in $(pgrep -x concierge-relay) $(pgrep -x concierge-agent); do
+		readlink "/proc/$p/cwd" 2>/dev/null
+	done | grep -c "build/demo"
+}
+check "demo leaves no relay or agent running" test "$(demo_processes)" -eq 0
 e2e_done
