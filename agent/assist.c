@@ -182,6 +182,8 @@ static void open_stream(struct assist *a, const struct wire_msg *msg)
 		say(a, "%s", err);
 		return;
 	}
+	struct timeval limit = { PREAUTH_TIMEOUT_S, 0 };
+	bufferevent_set_timeouts(h->dialing, &limit, &limit); /* cleared once spliced */
 	bufferevent_setcb(h->dialing, NULL, NULL, on_stream_event, h);
 	bufferevent_enable(h->dialing, EV_READ | EV_WRITE);
 }
