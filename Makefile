@@ -55,7 +55,7 @@ CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)
 
 PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
 # Test tools: real clients the end-to-end tests drive (never installed).
-TOOLS    := $(BUILD)/tools/rfb_probe
+TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -94,6 +94,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT_OBJ) $(SERVER_LIB_OBJ) $(COMMON_
 $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(TOOL_LIBS) -o $@
+
+SCREEN_OBJ := $(BUILD)/agent/screen.o $(BUILD)/agent/screen_demo.o $(BUILD)/agent/screen_x11.o \
+              $(BUILD)/common/demo_pattern.o $(BUILD)/common/log.o $(BUILD)/common/xmalloc.o
+$(BUILD)/tools/screen_harness: $(BUILD)/tests/tools/screen_harness.o $(SCREEN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,libvncserver x11 xext xdamage xtst xfixes) -lpthread -o $@
 
 # ---- fuzzing (libFuzzer; clang is in DEB_PACKAGES) ----
 FUZZ_CC      ?= clang

@@ -12,7 +12,7 @@ if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null; then
 fi
 for n in $(seq 90 140); do [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || break; done
 export DISPLAY=":$n"
-Xvfb "$DISPLAY" -screen 0 800x600x24 -nolisten tcp >xvfb.log 2>&1 &
+Xvfb "$DISPLAY" -screen 0 800x600x24 -nolisten tcp -noreset >xvfb.log 2>&1 &
 E2E_PIDS+=($!)
 for _ in $(seq 1 50); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.1; done
 check "Xvfb is up on $DISPLAY" bash -c "xdotool getmouselocation >/dev/null"
