@@ -14,7 +14,7 @@ SANITIZE ?=
 DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
-                xvfb xdotool x11-xserver-utils clang iproute2
+                xvfb xdotool x11-xserver-utils clang iproute2 tmux
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
                 libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes
 
@@ -49,13 +49,13 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 AGENT_LIB_OBJ := $(AGENT_LIB_SRC:%.c=$(BUILD)/%.o)
 
 SERVER_LIBS := $(call pc_libs,openssl libssh sqlite3 libevent libevent_openssl libevent_pthreads) -lpthread
-AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl libvncserver x11 xext xdamage xtst xfixes) -lpthread
+AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl libvncserver x11 xext xdamage xtst xfixes) -lutil -lpthread
 TOOL_LIBS   := $(call pc_libs,libvncclient)
 CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)
 
 PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
 # Test tools: real clients the end-to-end tests drive (never installed).
-TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness
+TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tools/shell_host_harness
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -100,6 +100,12 @@ SCREEN_OBJ := $(BUILD)/agent/screen.o $(BUILD)/agent/screen_demo.o $(BUILD)/agen
 $(BUILD)/tools/screen_harness: $(BUILD)/tests/tools/screen_harness.o $(SCREEN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,libvncserver x11 xext xdamage xtst xfixes) -lpthread -o $@
+
+SHELL_HOST_OBJ := $(BUILD)/agent/shell_host.o $(BUILD)/common/shell_frame.o $(BUILD)/common/splice.o \
+                  $(BUILD)/common/log.o $(BUILD)/common/xmalloc.o
+$(BUILD)/tools/shell_host_harness: $(BUILD)/tests/tools/shell_host_harness.o $(SHELL_HOST_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,libevent) -lutil -o $@
 
 # ---- fuzzing (libFuzzer; clang is in DEB_PACKAGES) ----
 FUZZ_CC      ?= clang
@@ -155,7 +161,7 @@ deps:
 
 # Runs `make deps` only when a pkg-config module is missing.
 deps-check:
-	@{ pkg-config --exists $(PKG_MODULES) && command -v clang && command -v Xvfb; } >/dev/null 2>&1 || \
+	@{ pkg-config --exists $(PKG_MODULES) && command -v clang && command -v Xvfb && command -v tmux; } >/dev/null 2>&1 || \
 	    $(MAKE) --no-print-directory deps
 
 deps-check-quiet:

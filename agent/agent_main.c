@@ -33,6 +33,8 @@ static void usage(FILE *out)
 	        "  --display NAME      X display for --screen x11 (default $DISPLAY)\n"
 	        "  --demo-size WxH     size of the demo pattern (default 640x480)\n"
 	        "  --auto-accept       demo only: allow every request without asking (audited)\n"
+	        "  --shell PROGRAM     program for shell requests (default: your login shell)\n"
+	        "  --no-shell          refuse every shell request\n"
 	        "  --consent-timeout S seconds to answer a request before it counts as no\n"
 	        "                      (5-60, default 60)\n"
 	        "  --config FILE       configuration file (default ./concierge.conf if present)\n"
@@ -41,8 +43,8 @@ static void usage(FILE *out)
 }
 
 struct agent_args {
-	const char *config_path, *relay, *ca, *code, *screen, *display, *demo_size;
-	int auto_accept, consent_timeout;
+	const char *config_path, *relay, *ca, *code, *screen, *display, *demo_size, *shell;
+	int auto_accept, consent_timeout, no_shell;
 };
 
 static int parse_args(int argc, char **argv, struct agent_args *a)
@@ -53,6 +55,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		{ "screen", required_argument, NULL, 's' },   { "display", required_argument, NULL, 'd' },
 		{ "demo-size", required_argument, NULL, 'z' }, { "auto-accept", no_argument, NULL, 'A' },
 		{ "consent-timeout", required_argument, NULL, 't' },
+		{ "shell", required_argument, NULL, 'x' },     { "no-shell", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },           { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -69,6 +72,8 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 		case 'd': a->display = optarg; break;
 		case 'z': a->demo_size = optarg; break;
 		case 'A': a->auto_accept = 1; break;
+		case 'x': a->shell = optarg; break;
+		case 'N': a->no_shell = 1; break;
 		case 't':
 			a->consent_timeout = atoi(optarg);
 			if (a->consent_timeout < 5 || a->consent_timeout > CONSENT_TIMEOUT_S) {
@@ -154,6 +159,10 @@ int main(int argc, char **argv)
 	}
 	if ((rc = screen_options(&args, &so)) != 0)
 		return rc;
+	if (args.shell && args.no_shell) {
+		fprintf(stderr, "concierge-agent: --shell and --no-shell contradict each other\n");
+		return 2;
+	}
 	if (args.ca)
 		snprintf(ca_file, sizeof ca_file, "%s", args.ca);
 	else
@@ -181,6 +190,7 @@ int main(int argc, char **argv)
 		.relay = cfg.relay, .code = args.code, .tls = tls, .screen = screen,
 		.screen_kind = so.kind == SCREEN_DEMO ? "demo" : "x11", .auto_accept = args.auto_accept,
 		.out = stdout, .in_fd = 0, .consent_timeout_s = args.consent_timeout,
+		.no_shell = args.no_shell, .shell_program = args.shell,
 	};
 	assist = assist_start(base, &ao);
 	event_base_dispatch(base);

@@ -15,6 +15,7 @@
 
 #include "consent.h"
 #include "log.h"
+#include "shell_host.h"
 #include "splice.h"
 #include "tls_dial.h"
 #include "wire.h"
@@ -30,6 +31,10 @@ struct helper {                 /* a participant, as the agent sees them */
 	char user[USER_NAME_MAX + 1];
 	char role[16];
 	int wants_control;
+	int shell;                      /* a shell request (else the screen) */
+	int tty;
+	unsigned cols, rows;
+	int shell_attached;
 	int view_granted, control_granted;
 	struct bufferevent *dialing;    /* stream TLS while connecting */
 	char token[STREAM_TOKEN_HEX + 1];
@@ -41,6 +46,7 @@ struct assist {
 	struct assist_options opts;
 	struct bufferevent *control;
 	struct consent *consent;
+	struct shell_host *shells;      /* the shared shell, created on first use */
 	struct helper *helpers;
 	char session[SESSION_ID_LEN + 1];
 	char ticket[TICKET_ID_MAX + 1];
@@ -117,6 +123,10 @@ static void free_all_helpers(struct assist *a)
 	while (a->helpers)
 		helper_free(a->helpers);
 	screen_disconnect_all(a->opts.screen);
+	if (a->shells) {
+		shell_host_free(a->shells);
+		a->shells = NULL;
+	}
 }
 
 static void on_stream_closed(void *ctx, const char *why)
@@ -128,6 +138,29 @@ static void on_stream_closed(void *ctx, const char *why)
 	h->splice = NULL;
 }
 
+static void on_shell_event(void *ctx, const char *what)
+{
+	say(ctx, "%s", what);
+}
+
+/* The stream now carries shell frames; the shared shell host owns it. */
+static void attach_shell(struct assist *a, struct helper *h, struct bufferevent *bev)
+{
+	char err[256];
+
+	if (a->shells == NULL)
+		a->shells = shell_host_new(a->base, a->opts.shell_program, on_shell_event, a);
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	if (shell_host_attach(a->shells, bev, h->control_granted, h->tty, h->cols, h->rows, h->user,
+	                      err, sizeof err) < 0) {
+		say(a, "Could not open the shell for %s: %s", h->user, err);
+		return;
+	}
+	h->shell_attached = 1;
+	say(a, "%s (%s) %s the shell on this computer.", h->user, h->role,
+	    h->control_granted ? "is now TYPING IN" : "is now watching");
+}
+
 static void on_stream_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct helper *h = arg;
@@ -137,7 +170,7 @@ static void on_stream_event(struct bufferevent *bev, short what, void *arg)
 
 	if (!(what & BEV_EVENT_CONNECTED)) {
 		tls_dial_failure(bev, &a->opts.relay, msg, sizeof msg);
-		say(a, "Could not open the screen stream for %s: %s", h->user, msg);
+		say(a, "Could not open the %s stream for %s: %s", h->shell ? "shell" : "screen", h->user, msg);
 		bufferevent_free(bev);
 		h->dialing = NULL;
 		return;
@@ -145,11 +178,19 @@ static void on_stream_event(struct bufferevent *bev, short what, void *arg)
 	h->dialing = NULL;
 	n = wire_format(line, sizeof line, "STREAM", "token", h->token, (char *)NULL);
 	OPENSSL_cleanse(h->token, sizeof h->token);
-	if (n < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+	if (n < 0) {
 		bufferevent_free(bev);
 		return;
 	}
 	bufferevent_write(bev, line, (size_t)n);
+	if (h->shell) {
+		attach_shell(a, h, bev);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+		bufferevent_free(bev);
+		return;
+	}
 	evutil_make_socket_nonblocking(pair[0]);
 	if (screen_add_client(a->opts.screen, pair[1], !h->control_granted) < 0) {
 		close(pair[0]);
@@ -159,7 +200,7 @@ static void on_stream_event(struct bufferevent *bev, short what, void *arg)
 	}
 	struct bufferevent *local = bufferevent_socket_new(a->base, pair[0],
 	                                                   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	h->splice = splice_new(local, bev, NULL, NULL, on_stream_closed, h);
+	h->splice = splice_new(local, bev, NULL, NULL, NULL, on_stream_closed, h);
 	say(a, "%s (%s) is now %s your screen.", h->user, h->role,
 	    h->control_granted ? "VIEWING AND CONTROLLING" : "viewing");
 }
@@ -172,10 +213,22 @@ static void open_stream(struct assist *a, const struct wire_msg *msg)
 	struct helper *h = id ? find_helper(a, atoi(id)) : NULL;
 	char err[256];
 
-	if (h == NULL || token == NULL || strlen(token) != STREAM_TOKEN_HEX || h->splice || h->dialing)
+	if (h == NULL || token == NULL || strlen(token) != STREAM_TOKEN_HEX || h->splice || h->dialing ||
+	    h->shell_attached)
 		return;
 	/* The relay decides rights, but never more than the person allowed. */
-	h->control_granted = h->control_granted && rights && strcmp(rights, "control") == 0;
+	h->control_granted = h->control_granted && rights &&
+	                     (strcmp(rights, "control") == 0 || strcmp(rights, "shell") == 0);
+	if (h->shell) {
+		const char *tty = wire_get(msg, "tty"), *cols = wire_get(msg, "cols"), *rows = wire_get(msg, "rows");
+		h->tty = tty && strcmp(tty, "1") == 0;
+		h->cols = cols ? (unsigned)atoi(cols) : 80;
+		h->rows = rows ? (unsigned)atoi(rows) : 24;
+		if (h->cols == 0 || h->cols > 1000 || h->rows == 0 || h->rows > 1000) {
+			h->cols = 80;
+			h->rows = 24;
+		}
+	}
 	snprintf(h->token, sizeof h->token, "%s", token);
 	h->dialing = tls_dial(a->base, a->opts.tls, &a->opts.relay, err, sizeof err);
 	if (h->dialing == NULL) {
@@ -200,7 +253,9 @@ static void on_answer(void *ctx, int question_id, int yes, int timed_out)
 	snprintf(idtext, sizeof idtext, "%d", h->id);
 	if (question_id % 2 == 0) {
 		h->view_granted = yes;
-		if (yes && h->wants_control) {
+		if (h->shell)
+			h->control_granted = yes && h->wants_control;
+		else if (yes && h->wants_control) {
 			snprintf(question, sizeof question, "%s (%s) also asks to CONTROL your mouse and "
 			         "keyboard for ticket %s. Allow control?", h->user, h->role, a->ticket);
 			consent_ask(a->consent, h->id * 2 + 1, question);
@@ -218,9 +273,19 @@ static void on_answer(void *ctx, int question_id, int yes, int timed_out)
 		helper_free(h);
 }
 
-static void on_end_requested(void *ctx)
+static void on_command(void *ctx, const char *line)
 {
-	assist_end(ctx, "ended by the end user");
+	struct assist *a = ctx;
+
+	if (strcasecmp(line, "q") == 0 || strcasecmp(line, "quit") == 0 || strcasecmp(line, "end") == 0) {
+		assist_end(a, "ended by the end user");
+	} else if (strcasecmp(line, "s") == 0 && a->shells && shell_host_attached(a->shells) > 0) {
+		say(a, "Closing the shell.");
+		shell_host_end(a->shells);
+	} else {
+		say(a, "Nothing to answer right now. Type q and Enter to end the session%s.",
+		    a->shells && shell_host_attached(a->shells) > 0 ? ", s and Enter to close the shell" : "");
+	}
 }
 
 /* JOIN id=N user=U role=R ticket=T right=view|control */
@@ -239,11 +304,31 @@ static void join_request(struct assist *a, const struct wire_msg *msg)
 	h->id = atoi(id);
 	snprintf(h->user, sizeof h->user, "%s", user);
 	snprintf(h->role, sizeof h->role, "%s", role);
-	h->wants_control = strcmp(right, "control") == 0;
+	h->shell = strcmp(right, "shell") == 0 || strcmp(right, "shell_view") == 0;
+	h->wants_control = strcmp(right, "control") == 0 || strcmp(right, "shell") == 0;
 	h->next = a->helpers;
 	a->helpers = h;
-	snprintf(question, sizeof question, "%s (%s agent) asks to SEE your screen for ticket %s. "
-	         "Allow viewing?", h->user, h->role, a->ticket);
+	if (h->shell && a->opts.no_shell) {
+		char line[WIRE_MAX_LINE + 2], idtext[16];
+		int n;
+		snprintf(idtext, sizeof idtext, "%d", h->id);
+		n = wire_format(line, sizeof line, "CONSENT", "id", idtext, "view", "no", "control", "no",
+		                "reason", "no_shell", (char *)NULL);
+		send_msg(a, n, line);
+		say(a, "%s asked for a shell; refused because this agent runs with --no-shell.", h->user);
+		helper_free(h);
+		return;
+	}
+	if (h->shell && h->wants_control)
+		snprintf(question, sizeof question, "%s (%s agent) asks to open a SHELL on this computer "
+		         "(a terminal that runs commands as you) for ticket %s. Allow?", h->user, h->role,
+		         a->ticket);
+	else if (h->shell)
+		snprintf(question, sizeof question, "%s (%s agent) asks to WATCH the shell on this computer "
+		         "(without typing) for ticket %s. Allow?", h->user, h->role, a->ticket);
+	else
+		snprintf(question, sizeof question, "%s (%s agent) asks to SEE your screen for ticket %s. "
+		         "Allow viewing?", h->user, h->role, a->ticket);
 	consent_ask(a->consent, h->id * 2, question);
 }
 
@@ -254,7 +339,7 @@ static void helper_left(struct assist *a, const struct wire_msg *msg)
 
 	if (h == NULL)
 		return;
-	if (h->splice || h->dialing)
+	if (h->splice || h->dialing || h->shell_attached)
 		say(a, "%s has left.", h->user);
 	helper_free(h);
 }
@@ -326,8 +411,8 @@ static void handle_message(struct assist *a, const struct wire_msg *msg)
 			snprintf(a->resume_token, sizeof a->resume_token, "%s", resume);
 		say(a, "Connected to your IT desk (session %s, ticket %s, opened by %s).", a->session,
 		    a->ticket, by ? by : "?");
-		say(a, "Nobody sees your screen until you allow it. Type q and Enter (or press Ctrl-C) "
-		    "to end the session at any time.");
+		say(a, "Nobody sees your screen or gets a shell until you allow it. Type q and Enter (or "
+		    "press Ctrl-C) to end the session at any time.");
 	} else if (strcmp(msg->verb, "DENIED") == 0) {
 		const char *why = wire_get(msg, "reason");
 		if (a->lost_at) {
@@ -442,7 +527,7 @@ static void dial_control(struct assist *a)
 struct assist *assist_start(struct event_base *base, const struct assist_options *opts)
 {
 	struct assist *a = xcalloc(1, sizeof *a);
-	struct consent_callbacks cb = { on_answer, on_end_requested, a };
+	struct consent_callbacks cb = { on_answer, on_command, a };
 
 	a->base = base;
 	a->opts = *opts;
@@ -488,6 +573,7 @@ void assist_free(struct assist *a)
 		helper_free(a->helpers);
 	if (a->control)
 		bufferevent_free(a->control);
+	shell_host_free(a->shells);
 	consent_free(a->consent);
 	event_free(a->reconnect);
 	OPENSSL_cleanse(a->resume_token, sizeof a->resume_token);

@@ -36,6 +36,8 @@ struct assist_options {
 	int consent_timeout_s;   /* 1..CONSENT_TIMEOUT_S; 0 = CONSENT_TIMEOUT_S */
 	FILE *out;
 	int in_fd;
+	int no_shell;            /* refuse every shell request */
+	const char *shell_program; /* NULL: the user's login shell */
 };
 
 struct assist *assist_start(struct event_base *base, const struct assist_options *opts);

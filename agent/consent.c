@@ -86,15 +86,8 @@ static void handle_line(struct consent *c, char *line)
 		finish_open(c, strcasecmp(p, "y") == 0 || strcasecmp(p, "yes") == 0, 0);
 		return;
 	}
-	if (strcasecmp(p, "q") == 0 || strcasecmp(p, "quit") == 0 || strcasecmp(p, "end") == 0) {
-		c->cb.end_requested(c->cb.ctx);
-		return;
-	}
-	if (*p) {
-		fprintf(c->out, "[concierge] Nothing to answer right now. Type q and Enter to end the "
-		        "session.\n");
-		fflush(c->out);
-	}
+	if (*p)
+		c->cb.command(c->cb.ctx, p);
 }
 
 static void on_input(struct bufferevent *bev, void *arg)

@@ -27,7 +27,8 @@ struct consent;
 struct consent_callbacks {
 	/* yes: 1 allowed, 0 refused; timed_out: 1 when nobody answered. */
 	void (*answered)(void *ctx, int question_id, int yes, int timed_out);
-	void (*end_requested)(void *ctx);
+	/* A line typed while no question is open (trimmed, non-empty). */
+	void (*command)(void *ctx, const char *line);
 	void *ctx;
 };
 

@@ -10,7 +10,7 @@
 
 struct splice {
 	struct bufferevent *a, *b;
-	splice_filter_fn filter;
+	splice_filter_fn filter, filter_back;
 	void *filter_ctx;
 	splice_close_fn on_close;
 	void *close_ctx;
@@ -67,14 +67,18 @@ static void pump(struct splice *s, struct bufferevent *from)
 
 	if (len == 0)
 		return;
-	if (from == s->a && s->filter) {
+	splice_filter_fn filter = from == s->a ? s->filter : s->filter_back;
+	if (filter) {
 		const uint8_t *data = evbuffer_pullup(in, -1);
-		if (s->filter(s->filter_ctx, data, len) < 0) {
+		if (filter(s->filter_ctx, data, len) < 0) {
 			close_pair(s, "filter refused the stream");
 			return;
 		}
 		evbuffer_drain(in, len);
-		s->a_to_b += len;
+		if (from == s->a)
+			s->a_to_b += len;
+		else
+			s->b_to_a += len;
 	} else {
 		evbuffer_add_buffer(out, in);
 		if (from == s->a)
@@ -119,13 +123,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 struct splice *splice_new(struct bufferevent *a, struct bufferevent *b, splice_filter_fn a_to_b,
-                          void *filter_ctx, splice_close_fn on_close, void *close_ctx)
+                          splice_filter_fn b_to_a, void *filter_ctx, splice_close_fn on_close,
+                          void *close_ctx)
 {
 	struct splice *s = xcalloc(1, sizeof *s);
 
 	s->a = a;
 	s->b = b;
 	s->filter = a_to_b;
+	s->filter_back = b_to_a;
 	s->filter_ctx = filter_ctx;
 	s->on_close = on_close;
 	s->close_ctx = close_ctx;
@@ -148,6 +154,12 @@ void splice_write_b(struct splice *s, const void *data, size_t len)
 {
 	if (!s->closed)
 		bufferevent_write(s->b, data, len);
+}
+
+void splice_write_a(struct splice *s, const void *data, size_t len)
+{
+	if (!s->closed)
+		bufferevent_write(s->a, data, len);
 }
 
 void splice_counts(const struct splice *s, uint64_t *a_to_b, uint64_t *b_to_a)

@@ -2,9 +2,9 @@
  * Splices two libevent bufferevents: what one side reads is written to the
  * other, with back-pressure (a side stops reading while its peer's output
  * holds SPLICE_HIGH_WATER bytes), so a slow reader stalls only its own pair.
- * An optional filter sees the a -> b direction first and passes bytes on
- * with splice_write_b (the relay's RFB filter); it returns -1 to cut the
- * pair (fail closed).
+ * Optional filters see a direction first and pass bytes on with
+ * splice_write_b (a -> b) or splice_write_a (b -> a): the relay's RFB and
+ * shell filters; a filter returns -1 to cut the pair (fail closed).
  *
  * Ownership: splice_new takes both bufferevents.  When either side ends
  * (EOF, error, filter violation) both are freed at once and on_close(ctx,
@@ -29,9 +29,11 @@ typedef int (*splice_filter_fn)(void *ctx, const uint8_t *data, size_t len);
 typedef void (*splice_close_fn)(void *ctx, const char *why);
 
 struct splice *splice_new(struct bufferevent *a, struct bufferevent *b, splice_filter_fn a_to_b,
-                          void *filter_ctx, splice_close_fn on_close, void *close_ctx);
-/* Writes to side b (for filters). */
+                          splice_filter_fn b_to_a, void *filter_ctx, splice_close_fn on_close,
+                          void *close_ctx);
+/* Write to side b / side a (for filters). */
 void splice_write_b(struct splice *splice, const void *data, size_t len);
+void splice_write_a(struct splice *splice, const void *data, size_t len);
 /* Bytes moved a -> b and b -> a so far. */
 void splice_counts(const struct splice *splice, uint64_t *a_to_b, uint64_t *b_to_a);
 void splice_free(struct splice *splice);

@@ -61,6 +61,10 @@
 #define SPLICE_HIGH_WATER      (256 * 1024) /* stop reading a source while its peer holds this much */
 #define SSH_CHANNEL_CHUNK      (32 * 1024)
 
+/* Shell streams (common/shell_frame.c) */
+#define SHELL_FRAME_MAX        (16 * 1024)  /* payload of one frame */
+#define SHELL_TAIL_MAX         (64 * 1024)  /* recent output replayed to a late joiner */
+
 /* RFB client -> server filter (server/rfb_filter.c) */
 #define RFB_MAX_ENCODINGS      256         /* SetEncodings entries */
 #define RFB_MAX_CUT_TEXT       (256 * 1024) /* ClientCutText payload */

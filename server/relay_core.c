@@ -20,6 +20,7 @@
 #include "log.h"
 #include "rfb_filter.h"
 #include "secrets.h"
+#include "shell_filter.h"
 #include "sessions.h"
 #include "splice.h"
 #include "wire.h"
@@ -37,13 +38,17 @@ struct participant {
 	char role[16];
 	char source[64];
 	int want_control, granted_control;
+	int shell, tty;
+	unsigned cols, rows;
 	enum participant_state state;
 	struct bufferevent *ssh_bev;    /* participant side until spliced */
 	struct bufferevent *stream_bev; /* agent side once it arrives (owned by splice) */
 	char token_hash[SHA256_HEX_LEN];
 	struct event *timer;            /* consent or stream deadline */
 	struct splice *splice;
-	struct rfb_filter *filter;
+	struct rfb_filter *filter;              /* screen streams */
+	struct shell_filter *shell_in, *shell_out; /* shell streams */
+	struct bufferevent *ssh_side;           /* borrowed from the splice, for shell_out */
 	long long db_id;
 };
 
@@ -146,6 +151,34 @@ static void refuse_rfb(struct bufferevent *bev, const char *reason)
 	bev_close_after_flush(bev);
 }
 
+/* A shell participant is told why in a NOTICE, then exits with status 1. */
+static void refuse_shell(struct bufferevent *bev, const char *reason)
+{
+	uint8_t frame[SHELL_FRAME_HEADER + SHELL_FRAME_MAX];
+	size_t len = strlen(reason);
+
+	if (len > SHELL_FRAME_MAX)
+		len = SHELL_FRAME_MAX;
+	bufferevent_write(bev, frame, shell_frame_write(frame, SHELL_NOTICE, reason, len));
+	bufferevent_write(bev, frame, shell_frame_exit(frame, 1));
+	bev_close_after_flush(bev);
+}
+
+static void refuse(struct bufferevent *bev, int shell, const char *reason)
+{
+	if (shell)
+		refuse_shell(bev, reason);
+	else
+		refuse_rfb(bev, reason);
+}
+
+static const char *rights_name(int shell, int input)
+{
+	if (shell)
+		return input ? "shell" : "shell_view";
+	return input ? "control" : "view";
+}
+
 /* ---- rate limiting of wrong codes per source address ------------------ */
 
 static struct rate_entry *rate_find(struct relay_core *core, const char *source, int create)
@@ -219,23 +252,33 @@ static void participant_end(struct participant *p, const char *reason, const cha
 	if (p->timer)
 		event_free(p->timer);
 	if (p->splice) {
-		struct rfb_filter_stats st;
-		char details[192];
-		rfb_filter_get_stats(p->filter, &st);
-		snprintf(details, sizeof details, "participant=%s reason=\"%.80s\" dropped_key=%llu "
-		         "dropped_pointer=%llu dropped_cut_text=%llu", p->user, reason,
-		         (unsigned long long)st.dropped_key, (unsigned long long)st.dropped_pointer,
-		         (unsigned long long)st.dropped_cut_text);
+		char details[256];
+		if (p->shell) {
+			uint64_t frames, bytes;
+			shell_filter_dropped(p->shell_in, &frames, &bytes);
+			snprintf(details, sizeof details, "participant=%s kind=shell reason=\"%.80s\" "
+			         "dropped_input_frames=%llu dropped_input_bytes=%llu", p->user, reason,
+			         (unsigned long long)frames, (unsigned long long)bytes);
+		} else {
+			struct rfb_filter_stats st;
+			rfb_filter_get_stats(p->filter, &st);
+			snprintf(details, sizeof details, "participant=%s reason=\"%.80s\" dropped_key=%llu "
+			         "dropped_pointer=%llu dropped_cut_text=%llu", p->user, reason,
+			         (unsigned long long)st.dropped_key, (unsigned long long)st.dropped_pointer,
+			         (unsigned long long)st.dropped_cut_text);
+		}
 		core_audit(core, "relay", "stream.close", ls, details);
 		splice_free(p->splice);
 	} else if (p->ssh_bev) {
 		if (refusal)
-			refuse_rfb(p->ssh_bev, refusal);
+			refuse(p->ssh_bev, p->shell, refusal);
 		else
 			bufferevent_free(p->ssh_bev);
 	}
 	if (p->filter)
 		rfb_filter_free(p->filter);
+	shell_filter_free(p->shell_in);
+	shell_filter_free(p->shell_out);
 	if (p->db_id > 0 && participants_leave(core->store, p->db_id, reason, err, sizeof err) < 0)
 		log_error("event=participant_leave_failed error=\"%s\"", err);
 	snprintf(idtext, sizeof idtext, "%d", p->id);
@@ -304,6 +347,43 @@ static int filter_feed(void *ctx, const uint8_t *data, size_t len)
 	return 0;
 }
 
+static void shell_emit_to_agent(void *ctx, const uint8_t *data, size_t len)
+{
+	bufferevent_write(((struct participant *)ctx)->stream_bev, data, len);
+}
+
+static void shell_emit_to_participant(void *ctx, const uint8_t *data, size_t len)
+{
+	bufferevent_write(((struct participant *)ctx)->ssh_side, data, len);
+}
+
+/* Resizes and exit statuses are steps of the session: audit them. */
+static void shell_frame_seen(void *ctx, const struct shell_frame *frame, int forwarded)
+{
+	struct participant *p = ctx;
+	char details[128];
+	unsigned cols, rows;
+	int status;
+
+	if (frame->type == SHELL_RESIZE && forwarded && shell_frame_get_resize(frame, &cols, &rows) == 0) {
+		snprintf(details, sizeof details, "participant=%s cols=%u rows=%u", p->user, cols, rows);
+		core_audit(p->session->core, "ssh:shell", "shell.resize", p->session, details);
+	} else if (frame->type == SHELL_EXIT && shell_frame_get_exit(frame, &status) == 0) {
+		snprintf(details, sizeof details, "participant=%s status=%d", p->user, status);
+		core_audit(p->session->core, "enduser", "shell.exit", p->session, details);
+	}
+}
+
+static int shell_feed_in(void *ctx, const uint8_t *data, size_t len)
+{
+	return shell_filter_feed(((struct participant *)ctx)->shell_in, data, len);
+}
+
+static int shell_feed_out(void *ctx, const uint8_t *data, size_t len)
+{
+	return shell_filter_feed(((struct participant *)ctx)->shell_out, data, len);
+}
+
 static void on_splice_closed(void *ctx, const char *why)
 {
 	/* participant_end frees the splice: its report has run. */
@@ -335,24 +415,35 @@ static void attach_stream(struct relay_core *core, struct bufferevent *bev, cons
 	p->timer = NULL;
 	p->state = P_LIVE;
 	p->stream_bev = bev;
-	struct rfb_filter_callbacks cb = { filter_emit, NULL, p };
-	p->filter = rfb_filter_new(p->granted_control, &cb);
+	if (p->shell) {
+		struct shell_filter_callbacks in = { shell_emit_to_agent, shell_frame_seen, p };
+		struct shell_filter_callbacks out = { shell_emit_to_participant, shell_frame_seen, p };
+		p->shell_in = shell_filter_new(SHELL_FROM_PARTICIPANT, p->granted_control, &in);
+		p->shell_out = shell_filter_new(SHELL_FROM_AGENT, 1, &out);
+	} else {
+		struct rfb_filter_callbacks cb = { filter_emit, NULL, p };
+		p->filter = rfb_filter_new(p->granted_control, &cb);
+	}
 	p->db_id = participants_join(core->store, p->session->id, p->session->ticket, p->user,
-	                             p->granted_control ? "control" : "view", err, sizeof err);
+	                             rights_name(p->shell, p->granted_control), err, sizeof err);
 	if (p->db_id < 0) {
 		/* Fail closed: no participant time without its record. */
 		log_error("event=participant_record_failed error=\"%s\"", err);
 		bufferevent_free(bev);
 		p->stream_bev = NULL;
 		participant_end(p, "could not record the participant", "The relay could not record this "
-		                "participant, so the session is refused.");
+		                "participant, so the request is refused.");
 		return;
 	}
 	bufferevent_setcb(p->ssh_bev, NULL, NULL, NULL, NULL);
-	p->splice = splice_new(p->ssh_bev, bev, filter_feed, p, on_splice_closed, p);
+	p->ssh_side = p->ssh_bev;
+	if (p->shell)
+		p->splice = splice_new(p->ssh_bev, bev, shell_feed_in, shell_feed_out, p, on_splice_closed, p);
+	else
+		p->splice = splice_new(p->ssh_bev, bev, filter_feed, NULL, p, on_splice_closed, p);
 	p->ssh_bev = NULL;
 	log_info("event=participant_joined session=%s ticket=%s user=%s rights=%s", p->session->id,
-	         p->session->ticket, p->user, p->granted_control ? "control" : "view");
+	         p->session->ticket, p->user, rights_name(p->shell, p->granted_control));
 }
 
 /* CONSENT id=N view=yes|no control=yes|no [reason=...] from the agent. */
@@ -371,26 +462,33 @@ static void handle_consent(struct live_session *ls, const struct wire_msg *msg)
 	if (p == NULL)
 		return; /* late answer for someone already gone */
 	if (view == NULL || strcmp(view, "yes") != 0) {
+		const char *refusal = p->shell ? "The end user declined to open a shell for you."
+		                               : "The end user declined to share their screen with you.";
+		if (why && strcmp(why, "timeout") == 0)
+			refusal = "The end user did not answer within 60 seconds; ask them and try again.";
+		else if (why && strcmp(why, "no_shell") == 0)
+			refusal = "The end user's agent does not offer a shell (it runs with --no-shell).";
 		snprintf(details, sizeof details, "participant=%s asked=%s reason=%s", p->user,
-		         p->want_control ? "control" : "view", why ? why : "declined");
+		         rights_name(p->shell, p->want_control), why ? why : "declined");
 		core_audit(ls->core, "enduser", "consent.deny", ls, details);
-		participant_end(p, "end user declined",
-		                why && strcmp(why, "timeout") == 0
-		                    ? "The end user did not answer within 60 seconds; ask them and try again."
-		                    : "The end user declined to share their screen with you.");
+		participant_end(p, "end user declined", refusal);
 		return;
 	}
 	p->granted_control = p->want_control && control && strcmp(control, "yes") == 0;
 	snprintf(details, sizeof details, "participant=%s asked=%s granted=%s auto=%s", p->user,
-	         p->want_control ? "control" : "view", p->granted_control ? "control" : "view",
+	         rights_name(p->shell, p->want_control), rights_name(p->shell, p->granted_control),
 	         auto_answer ? auto_answer : "0");
 	core_audit(ls->core, "enduser", "consent.allow", ls, details);
 	secret_random_hex(token, STREAM_TOKEN_HEX / 2);
 	secret_sha256_hex(token, strlen(token), p->token_hash);
 	p->state = P_AWAIT_STREAM;
 	snprintf(idtext, sizeof idtext, "%d", p->id);
+	char cols[8], rows[8];
+	snprintf(cols, sizeof cols, "%u", p->cols);
+	snprintf(rows, sizeof rows, "%u", p->rows);
 	n = wire_format(line, sizeof line, "OPEN", "id", idtext, "token", token, "rights",
-	                p->granted_control ? "control" : "view", (char *)NULL);
+	                rights_name(p->shell, p->granted_control), "kind", p->shell ? "shell" : "screen",
+	                "tty", p->tty ? "1" : "0", "cols", cols, "rows", rows, (char *)NULL);
 	send_line(ls->control, line, n);
 	OPENSSL_cleanse(token, sizeof token);
 	struct timeval limit = { PREAUTH_TIMEOUT_S, 0 };
@@ -437,10 +535,10 @@ static void start_join(struct relay_core *core, struct join_request *req)
 	}
 	if (reason[0]) {
 		snprintf(details, sizeof details, "user=%s source=%s asked=%s reason=\"%.120s\"", req->user,
-		         req->source, req->want_control ? "control" : "view", reason);
+		         req->source, rights_name(req->shell, req->want_control), reason);
 		core_audit(core, "relay", "participant.deny", matches == 1 ? ls : NULL, details);
 		log_info("event=join_refused user=%s ref=%s reason=\"%s\"", req->user, req->session_ref, reason);
-		refuse_rfb(bev, reason);
+		refuse(bev, req->shell, reason);
 		return;
 	}
 	p = xcalloc(1, sizeof *p);
@@ -450,6 +548,10 @@ static void start_join(struct relay_core *core, struct join_request *req)
 	snprintf(p->role, sizeof p->role, "%s", req->role);
 	snprintf(p->source, sizeof p->source, "%s", req->source);
 	p->want_control = req->want_control;
+	p->shell = req->shell;
+	p->tty = req->tty;
+	p->cols = req->cols;
+	p->rows = req->rows;
 	p->state = P_ASKING;
 	p->ssh_bev = bev;
 	p->timer = evtimer_new(core->base, on_participant_timeout, p);
@@ -459,11 +561,11 @@ static void start_join(struct relay_core *core, struct join_request *req)
 	bufferevent_setcb(bev, on_waiting_ssh_read, NULL, on_waiting_ssh_event, p);
 	bufferevent_enable(bev, EV_READ);
 	snprintf(details, sizeof details, "user=%s source=%s asked=%s", req->user, req->source,
-	         req->want_control ? "control" : "view");
+	         rights_name(req->shell, req->want_control));
 	core_audit(core, "relay", "consent.ask", ls, details);
 	snprintf(idtext, sizeof idtext, "%d", p->id);
 	n = wire_format(line, sizeof line, "JOIN", "id", idtext, "user", p->user, "role", p->role,
-	                "ticket", ls->ticket, "right", p->want_control ? "control" : "view", (char *)NULL);
+	                "ticket", ls->ticket, "right", rights_name(p->shell, p->want_control), (char *)NULL);
 	send_line(ls->control, line, n);
 	struct timeval limit = { CONSENT_TIMEOUT_S + 5, 0 };
 	evtimer_add(p->timer, &limit);

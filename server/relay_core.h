@@ -33,7 +33,10 @@ struct join_request {
 	char session_ref[TICKET_ID_MAX + 1]; /* session id or ticket id, as typed in ssh -L */
 	char user[USER_NAME_MAX + 1];
 	char role[16];
-	int want_control;                     /* 5900: control, 5901: view only */
+	int want_control;                     /* 5900 / shell: input; 5901 / shell --view-only: none */
+	int shell;                            /* 1: a shell stream (shell_frame.h), 0: screen (RFB) */
+	int tty;                              /* shell: the participant asked for a PTY */
+	unsigned cols, rows;                  /* shell: initial window size */
 	char source[64];                      /* participant's address, for the audit log */
 	int fd;                               /* the core's end of a socketpair; the core owns it */
 };
@@ -42,7 +45,8 @@ struct relay_core *relay_core_new(struct event_base *base, const struct concierg
                                   struct store *store, SSL_CTX *tls, char *err, size_t errlen);
 
 /* A participant's channel asks to join.  Refusals reach the participant as
- * an RFB failure reason their viewer shows. */
+ * an RFB failure reason their viewer shows, or for shells as a NOTICE frame
+ * and exit status 1. */
 void relay_core_post_join(struct relay_core *core, const struct join_request *request);
 
 /* Cuts a session's live connections (after `session end` ended it in the

@@ -15,6 +15,7 @@ static void print_help(FILE *out)
 	        "  sessions [--json]                  list live sessions\n"
 	        "  session end SESSION                end a session (id or ticket id)\n"
 	        "  whoami                             show your user and role\n"
+	        "  shell SESSION [--view-only]        a terminal on the end user's machine (use ssh -t)\n"
 	        "Join a session's screen: ssh -N -L 5900:SESSION:5900 (control) or\n"
 	        "  -L 5901:SESSION:5901 (view only), then point a VNC viewer at localhost:5900.\n");
 }

@@ -19,6 +19,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "shell_frame.h"
 #include "ssh_commands.h"
 #include "xmalloc.h"
 
@@ -41,7 +42,7 @@ struct ssh_front {
 	volatile int stopping;
 };
 
-enum channel_kind { CHANNEL_SESSION, CHANNEL_FORWARD };
+enum channel_kind { CHANNEL_SESSION, CHANNEL_FORWARD, CHANNEL_SHELL };
 
 struct conn;
 
@@ -53,7 +54,13 @@ struct channel_ctx {
 	enum channel_kind kind;
 	int fd;               /* forward: our end of the socketpair */
 	int command_pending;  /* session: exec or shell request waiting to run */
-	char command[512];
+	char command[SSH_COMMAND_MAX + 1];
+	int tty;              /* pty-req seen */
+	int input_closed;     /* shell: the core no longer takes input */
+	int busy;             /* data from the core is being written to the channel */
+	unsigned cols, rows;  /* from pty-req / window-change */
+	size_t nin;           /* shell: bytes of a partial frame from the core */
+	uint8_t *in;          /* shell: SHELL_FRAME_HEADER + SHELL_FRAME_MAX */
 	int dead;             /* to be freed after this poll round */
 };
 
@@ -167,11 +174,50 @@ static int on_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 
 /* ---- channels ----------------------------------------------------------- */
 
+static void clamp_size(struct channel_ctx *cc, int w, int h)
+{
+	cc->cols = w > 0 && w < 10000 ? (unsigned)w : 80;
+	cc->rows = h > 0 && h < 10000 ? (unsigned)h : 24;
+}
+
 static int on_pty_request(ssh_session s, ssh_channel ch, const char *term, int w, int h, int pw,
                           int ph, void *userdata)
 {
-	(void)s; (void)ch; (void)term; (void)w; (void)h; (void)pw; (void)ph; (void)userdata;
-	return 0; /* accepted: commands print plain lines either way */
+	struct channel_ctx *cc = userdata;
+
+	(void)s; (void)ch; (void)term; (void)pw; (void)ph;
+	cc->tty = 1; /* commands print plain lines either way; shells get a PTY */
+	clamp_size(cc, w, h);
+	return 0;
+}
+
+static int write_fd_all(struct conn *c, int fd, const char *data, size_t len);
+
+/* Sends one shell frame to the core; a failure ends the channel. */
+static void shell_send(struct channel_ctx *cc, enum shell_frame_type type, const void *payload, size_t len)
+{
+	uint8_t frame[SHELL_FRAME_HEADER + SHELL_FRAME_MAX];
+
+	if (cc->fd < 0 || cc->dead || cc->input_closed)
+		return;
+	shell_frame_write(frame, type, payload, len);
+	/* The core may have refused and closed already: its NOTICE and EXIT
+	 * frames are still to be read, so only stop sending. */
+	if (write_fd_all(cc->conn, cc->fd, (const char *)frame, SHELL_FRAME_HEADER + len) < 0)
+		cc->input_closed = 1;
+}
+
+static int on_window_change(ssh_session s, ssh_channel ch, int w, int h, int pw, int ph, void *userdata)
+{
+	struct channel_ctx *cc = userdata;
+	uint8_t frame[SHELL_FRAME_HEADER + 4];
+
+	(void)s; (void)ch; (void)pw; (void)ph;
+	clamp_size(cc, w, h);
+	if (cc->kind == CHANNEL_SHELL)
+		shell_send(cc, SHELL_RESIZE, frame + SHELL_FRAME_HEADER,
+		           shell_frame_resize(frame, cc->cols, cc->rows) - SHELL_FRAME_HEADER);
+	return 0;
 }
 
 static int on_shell_request(ssh_session s, ssh_channel ch, void *userdata)
@@ -229,6 +275,12 @@ static int on_channel_data(ssh_session s, ssh_channel ch, void *data, uint32_t l
 	(void)s;
 	(void)ch;
 	(void)is_stderr;
+	if (cc->kind == CHANNEL_SHELL) {
+		for (uint32_t off = 0; off < len; off += SHELL_FRAME_MAX)
+			shell_send(cc, SHELL_DATA, (const char *)data + off,
+			           len - off < SHELL_FRAME_MAX ? len - off : SHELL_FRAME_MAX);
+		return (int)len;
+	}
 	if (cc->kind != CHANNEL_FORWARD || cc->fd < 0)
 		return (int)len; /* stdin of a command: ignored */
 	if (write_fd_all(cc->conn, cc->fd, data, len) < 0)
@@ -244,6 +296,8 @@ static void on_channel_eof(ssh_session s, ssh_channel ch, void *userdata)
 	(void)ch;
 	if (cc->kind == CHANNEL_FORWARD && cc->fd >= 0)
 		shutdown(cc->fd, SHUT_WR);
+	if (cc->kind == CHANNEL_SHELL)
+		shell_send(cc, SHELL_DATA, "", 0); /* end of input (pipe mode) */
 }
 
 static void on_channel_close(ssh_session s, ssh_channel ch, void *userdata)
@@ -269,6 +323,7 @@ static struct channel_ctx *channel_ctx_new(struct conn *c, ssh_channel channel, 
 		cc->cb.channel_pty_request_function = on_pty_request;
 		cc->cb.channel_shell_request_function = on_shell_request;
 		cc->cb.channel_exec_request_function = on_exec_request;
+		cc->cb.channel_pty_window_change_function = on_window_change;
 	}
 	ssh_callbacks_init(&cc->cb);
 	ssh_set_channel_callbacks(channel, &cc->cb);
@@ -298,14 +353,18 @@ static int on_forward_fd(socket_t fd, int revents, void *userdata)
 	char buf[SSH_CHANNEL_CHUNK];
 	ssize_t n;
 
-	if (cc->dead)
+	/* ssh_channel_write may poll and call us again: a nested read would
+	 * interleave its bytes with the ones being written. */
+	if (cc->dead || cc->busy)
 		return 0;
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return 0;
 	n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 	if (n > 0) {
+		cc->busy = 1;
 		if (ssh_channel_write(cc->channel, buf, (uint32_t)n) != n)
 			cc->dead = 1;
+		cc->busy = 0;
 	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 		/* The core closed (session ended, refusal sent): end the channel. */
 		ssh_channel_send_eof(cc->channel);
@@ -361,6 +420,102 @@ static int on_message(ssh_session session, ssh_message msg, void *userdata)
 	return 0;
 }
 
+/* Frames from the core for a shell channel: output, notices, the exit status. */
+static int on_shell_fd(socket_t fd, int revents, void *userdata)
+{
+	struct channel_ctx *cc = userdata;
+	struct shell_frame frame;
+	ssize_t n;
+	long size;
+	int status;
+
+	/* Channel writes may poll the session again and call us back: the
+	 * frames being handled must not be read twice. */
+	if (cc->dead || cc->busy || !(revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	n = recv(fd, cc->in + cc->nin, SHELL_FRAME_HEADER + SHELL_FRAME_MAX - cc->nin, MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		ssh_channel_request_send_exit_status(cc->channel, 255);
+		ssh_channel_send_eof(cc->channel);
+		cc->dead = 1;
+		return 0;
+	}
+	if (n < 0)
+		return 0;
+	cc->nin += (size_t)n;
+	cc->busy = 1;
+	while ((size = shell_frame_next(cc->in, cc->nin, &frame)) > 0) {
+		if (frame.type == SHELL_DATA && frame.len) {
+			ssh_channel_write(cc->channel, frame.payload, (uint32_t)frame.len);
+		} else if (frame.type == SHELL_NOTICE) {
+			char notice[SHELL_FRAME_MAX + 16];
+			int len = snprintf(notice, sizeof notice, "concierge: %.*s\r\n", (int)frame.len,
+			                   (const char *)frame.payload);
+			ssh_channel_write_stderr(cc->channel, notice, (uint32_t)len);
+		} else if (frame.type == SHELL_EXIT && shell_frame_get_exit(&frame, &status) == 0) {
+			ssh_channel_request_send_exit_status(cc->channel, status);
+			ssh_channel_send_eof(cc->channel);
+			ssh_channel_close(cc->channel);
+			cc->dead = 1;
+			break;
+		}
+		memmove(cc->in, cc->in + size, cc->nin - (size_t)size);
+		cc->nin -= (size_t)size;
+	}
+	cc->busy = 0;
+	if (size < 0)
+		cc->dead = 1; /* a malformed frame from our own core: end the channel */
+	return 0;
+}
+
+/* `shell SESSION [--view-only]`: the channel becomes a shell stream. */
+static int start_shell(struct conn *c, struct channel_ctx *cc)
+{
+	char copy[SSH_COMMAND_MAX + 1], *save = NULL, *words[4];
+	struct join_request req;
+	int n = 0, view_only = 0, pair[2];
+
+	snprintf(copy, sizeof copy, "%s", cc->command);
+	for (char *w = strtok_r(copy, " \t", &save); w && n < 4; w = strtok_r(NULL, " \t", &save))
+		words[n++] = w;
+	if (n == 3 && strcmp(words[2], "--view-only") == 0)
+		view_only = 1;
+	if (n < 2 || n > 3 || (n == 3 && !view_only) || strlen(words[1]) > TICKET_ID_MAX) {
+		const char *usage = "usage: shell SESSION [--view-only]   (SESSION: id or ticket id)\r\n";
+		ssh_channel_write_stderr(cc->channel, usage, (uint32_t)strlen(usage));
+		return 2;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+		return 1;
+	cc->kind = CHANNEL_SHELL;
+	cc->fd = pair[0];
+	cc->in = xmalloc(SHELL_FRAME_HEADER + SHELL_FRAME_MAX);
+	fcntl(cc->fd, F_SETFL, fcntl(cc->fd, F_GETFL) | O_NONBLOCK);
+	ssh_event_add_fd(c->event, cc->fd, POLLIN, on_shell_fd, cc);
+	memset(&req, 0, sizeof req);
+	snprintf(req.session_ref, sizeof req.session_ref, "%s", words[1]);
+	snprintf(req.user, sizeof req.user, "%s", c->user);
+	snprintf(req.role, sizeof req.role, "%s", c->role);
+	snprintf(req.source, sizeof req.source, "%s", c->source);
+	req.want_control = !view_only;
+	req.shell = 1;
+	req.tty = cc->tty;
+	req.cols = cc->tty ? cc->cols : 80;
+	req.rows = cc->tty ? cc->rows : 24;
+	req.fd = pair[1];
+	relay_core_post_join(c->front->core, &req);
+	log_info("event=shell_requested user=%s session=%.64s tty=%d view_only=%d", c->user, words[1],
+	         cc->tty, view_only);
+	return 0;
+}
+
+static void finish_command(struct channel_ctx *cc, int status)
+{
+	ssh_channel_request_send_exit_status(cc->channel, status);
+	ssh_channel_send_eof(cc->channel);
+	ssh_channel_close(cc->channel);
+}
+
 static void run_command(struct conn *c, struct channel_ctx *cc)
 {
 	char *out_text = NULL, *err_text = NULL;
@@ -368,7 +523,6 @@ static void run_command(struct conn *c, struct channel_ctx *cc)
 	FILE *out = open_memstream(&out_text, &out_len), *err = open_memstream(&err_text, &err_len);
 	int status = 1;
 
-	cc->command_pending = 0;
 	if (out && err) {
 		status = ssh_command_run(c->store, c->front->cfg, c->front->core, c->user, c->role,
 		                         cc->command, out, err);
@@ -387,9 +541,22 @@ static void run_command(struct conn *c, struct channel_ctx *cc)
 	free(out_text);
 	free(err_text);
 	log_info("event=ssh_command user=%s command=\"%.80s\" status=%d", c->user, cc->command, status);
-	ssh_channel_request_send_exit_status(cc->channel, status);
-	ssh_channel_send_eof(cc->channel);
-	ssh_channel_close(cc->channel);
+	finish_command(cc, status);
+}
+
+/* A session channel's exec/shell request: a shell stream or a command. */
+static void dispatch_command(struct conn *c, struct channel_ctx *cc)
+{
+	int status;
+
+	cc->command_pending = 0;
+	if (strncmp(cc->command, "shell", 5) == 0 && (cc->command[5] == ' ' || cc->command[5] == '\0')) {
+		status = start_shell(c, cc);
+		if (status != 0)
+			finish_command(cc, status);
+		return;
+	}
+	run_command(c, cc);
 }
 
 static void channel_ctx_free(struct conn *c, struct channel_ctx *cc)
@@ -403,6 +570,7 @@ static void channel_ctx_free(struct conn *c, struct channel_ctx *cc)
 	ssh_remove_channel_callbacks(cc->channel, &cc->cb);
 	ssh_channel_free(cc->channel);
 	c->nchannels--;
+	free(cc->in);
 	free(cc);
 }
 
@@ -413,7 +581,7 @@ static void sweep_channels(struct conn *c)
 	while (*pp) {
 		struct channel_ctx *cc = *pp;
 		if (cc->command_pending)
-			run_command(c, cc);
+			dispatch_command(c, cc);
 		if (cc->dead || ssh_channel_is_closed(cc->channel)) {
 			*pp = cc->next;
 			channel_ctx_free(c, cc);

@@ -77,3 +77,19 @@ forward() {
 audit_has() { # PATTERN: the audit list has a matching line
 	"$CONCIERGE" --config "$CONF" audit list | grep -Eq -- "$1"
 }
+
+# Consent questions accumulate in the agent's output, so waiting for "the
+# next one" means counting: mark before triggering, then wait for more.
+log_count() { grep -Ec -- "$2" "$1" 2>/dev/null || true; }
+wait_for_more() { # FILE PATTERN BEFORE SECONDS: waits until PATTERN occurs more than BEFORE times
+	local deadline=$((SECONDS + $4))
+	while [ $SECONDS -lt $deadline ]; do
+		[ "$(log_count "$1" "$2")" -gt "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# answer_next NAME PATTERN BEFORE ANSWER: waits for the next matching question, answers it.
+answer_next() {
+	wait_for_more "$WORK/$1.out" "$2" "$3" 15 && agent_say "$1" "$4"
+}
