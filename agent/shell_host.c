@@ -65,6 +65,7 @@ struct shell_child {
 	struct shell_participant *owner; /* pipe: its one participant */
 	uint8_t *tail;            /* tty: ring of the last SHELL_TAIL_MAX output bytes */
 	size_t tail_len, tail_head;
+	struct shell_participant *typist; /* tty: the PTY has this participant's window size */
 };
 
 struct shell_participant {
@@ -74,6 +75,7 @@ struct shell_participant {
 	struct bufferevent *bev;
 	char user[USER_NAME_MAX + 1];
 	int input_allowed;
+	unsigned cols, rows;      /* this participant's window (pty-req, window-change) */
 	int paused;               /* EV_READ off while the child's input queue is full */
 	uint64_t dropped;         /* frames dropped for lack of the input right */
 };
@@ -150,6 +152,8 @@ static void participant_unlink(struct shell_participant *p)
 	struct shell_host *h = p->host;
 	struct shell_participant **pp;
 
+	if (p->child && p->child->typist == p)
+		p->child->typist = NULL;
 	for (pp = &h->participants; *pp; pp = &(*pp)->next) {
 		if (*pp == p) {
 			*pp = p->next;
@@ -242,6 +246,20 @@ static void pause_writer(struct shell_participant *p)
 	bufferevent_disable(p->bev, EV_READ);
 }
 
+/* The PTY follows the window of the participant who typed last. */
+static void follow_typist(struct shell_child *c, struct shell_participant *p)
+{
+	struct winsize ws = { (unsigned short)p->rows, (unsigned short)p->cols, 0, 0 };
+
+	c->typist = p;
+	if (!c->tty || c->out_fd < 0 || p->cols == 0 || p->rows == 0)
+		return;
+	if (ioctl(c->out_fd, TIOCSWINSZ, &ws) < 0)
+		log_warn("event=shell_resize_failed error=\"%s\"", strerror(errno));
+	else
+		log_debug("event=shell_resize user=%s cols=%u rows=%u", p->user, p->cols, p->rows);
+}
+
 /* Handles one frame; -1 means detach p (the caller does). */
 static int participant_frame(struct shell_participant *p, const struct shell_frame *f)
 {
@@ -261,6 +279,8 @@ static int participant_frame(struct shell_participant *p, const struct shell_fra
 			event_add(c->wr, NULL); /* closes stdin once the queue is written */
 			return 0;
 		}
+		if (c->tty && c->typist != p)
+			follow_typist(c, p);
 		evbuffer_add(c->inq, f->payload, f->len);
 		event_add(c->wr, NULL);
 		return 0;
@@ -273,13 +293,11 @@ static int participant_frame(struct shell_participant *p, const struct shell_fra
 			p->dropped++;
 			return 0;
 		}
-		if (cols > 0 && rows > 0 && c->out_fd >= 0) {
-			struct winsize ws = { (unsigned short)rows, (unsigned short)cols, 0, 0 };
-
-			if (ioctl(c->out_fd, TIOCSWINSZ, &ws) < 0)
-				log_warn("event=shell_resize_failed error=\"%s\"", strerror(errno));
-			else
-				log_debug("event=shell_resize user=%s cols=%u rows=%u", p->user, cols, rows);
+		if (cols > 0 && rows > 0) {
+			p->cols = cols;
+			p->rows = rows;
+			if (c->typist == p || c->typist == NULL)
+				follow_typist(c, p);
 		}
 		return 0;
 	default:
@@ -852,6 +870,8 @@ int shell_host_attach(struct shell_host *h, struct bufferevent *stream, int inpu
 	p->child = c;
 	p->bev = stream;
 	p->input_allowed = input_allowed;
+	p->cols = cols ? cols : 80;
+	p->rows = rows ? rows : 24;
 	snprintf(p->user, sizeof p->user, "%s", user);
 	if (!tty)
 		c->owner = p;
@@ -864,14 +884,8 @@ int shell_host_attach(struct shell_host *h, struct bufferevent *stream, int inpu
 	bufferevent_setwatermark(stream, EV_WRITE, SPLICE_HIGH_WATER / 2, 0);
 	bufferevent_set_timeouts(stream, NULL, NULL);
 	bufferevent_enable(stream, EV_READ | EV_WRITE);
-	if (late) {
+	if (late)
 		tail_send(c, p);
-		if (input_allowed) {
-			struct winsize ws = { (unsigned short)rows, (unsigned short)cols, 0, 0 };
-
-			ioctl(c->out_fd, TIOCSWINSZ, &ws);
-		}
-	}
 	log_info("event=shell_attach user=%s tty=%d input=%d late=%d pid=%ld participants=%d", p->user,
 	         tty, input_allowed, late, (long)c->pid, h->nparticipants);
 	if (tty)

@@ -68,6 +68,10 @@ sleep 0.5
 tm send-keys -t p1 "stty size" Enter
 check "a window change reaches the PTY (stty size shows 40 120)" pane_has p1 "^40 120" 10
 check "the resize is audited" audit_has "shell.resize +session:$S +INC0080001 +participant=dana cols=120 rows=40"
+tm send-keys -t p2 "stty size | sed 's/^/p2-size-/'" Enter
+check "the PTY follows the window of whoever typed last (participant 2: 30x100)" pane_has p1 "^p2-size-30 100" 10
+tm send-keys -t p1 "stty size | sed 's/^/p1-size-/'" Enter
+check "and back to participant 1's window when they type (40x120)" pane_has p1 "^p1-size-40 120" 10
 
 # A participant that stops reading does not stall the other.
 mkfifo stall.fifo
@@ -92,8 +96,8 @@ check "dropped viewer input is counted in the audit log" audit_has "stream.close
 q=$(log_count sh.out "asks to open a SHELL")
 (echo 'uname -s; exit 7' | ssh "${SSH_OPTS[@]}" -i dana.key -p "$SSH_PORT" dana@127.0.0.1 shell "$S" >pipe.out 2>&1; echo "rc=$?" >>pipe.out) &
 answer_next sh "asks to open a SHELL" "$q" y
-check "pipe mode: output comes back" wait_for_log pipe.out "^Linux$" 15
-check "pipe mode: exit status comes back" wait_for_log pipe.out "^rc=7$" 15
+check "pipe mode: output comes back" wait_for_log pipe.out "^Linux$" 30
+check "pipe mode: exit status comes back" wait_for_log pipe.out "^rc=7$" 10
 
 # Refusals.
 q=$(log_count sh.out "asks to open a SHELL")
