@@ -121,6 +121,11 @@ build/fuzz/fuzz_rfb_filter: tests/fuzz/fuzz_rfb_filter.c server/rfb_filter.c com
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
 
+build/fuzz/fuzz_shell_filter: tests/fuzz/fuzz_shell_filter.c server/shell_filter.c common/shell_frame.c \
+                              common/xmalloc.c common/log.c server/shell_filter.h common/shell_frame.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
 build/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c common/wire.c common/wire.h include/concierge_limits.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
