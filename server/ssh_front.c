@@ -435,8 +435,13 @@ static int on_shell_fd(socket_t fd, int revents, void *userdata)
 		return 0;
 	n = recv(fd, cc->in + cc->nin, SHELL_FRAME_HEADER + SHELL_FRAME_MAX - cc->nin, MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		static const char gone[] = "\r\nconcierge: the shell stream closed: the session ended or "
+		                           "the end user's connection was lost\r\n";
+		cc->busy = 1;
+		ssh_channel_write_stderr(cc->channel, gone, sizeof gone - 1);
 		ssh_channel_request_send_exit_status(cc->channel, 255);
 		ssh_channel_send_eof(cc->channel);
+		cc->busy = 0;
 		cc->dead = 1;
 		return 0;
 	}

@@ -124,6 +124,15 @@ wait_for_log ns.out "Connected to your IT desk" 10
 expect "--no-shell: a clear refusal" 1 "does not offer a shell" ssh_as dana shell "$SID"
 check "--no-shell refusal is audited" audit_has "consent.deny +session:$SID .*reason=no_shell"
 agent_say ns q
-agent_say sh q
+
+# session end ends the shell too.
+q=$(log_count sh.out "asks to open a SHELL")
+open_pane p5 dana "$S"
+answer_next sh "asks to open a SHELL" "$q" y
+check "a shell participant before session end" pane_has p5 "\\$ ?$|# ?$" 10
+expect "session end while a shell is attached" 0 "ended session $S" ssh_as dana session end "$S"
+check "the shell participant is told the stream closed" pane_has p5 "shell stream closed" 10
+eval "wait_exit \$AGENT_PID_sh 10"
+check "the agent ends (and kills its shell) when the session ends" test "$RC" -eq 0
 check "audit chain intact" "$CONCIERGE" --config "$CONF" audit verify
 e2e_done
