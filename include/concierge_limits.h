@@ -56,6 +56,7 @@
 #define CONTROL_IDLE_TIMEOUT_S 90          /* control link with no traffic (pings every 30) */
 #define CONTROL_PING_INTERVAL_S 30
 #define RESUME_GRACE_S         300         /* a relay restart keeps active sessions this long */
+#define FORWARD_STALL_TIMEOUT_S 120        /* an SSH thread waits this long for the core to take bytes */
 
 /* Splicing */
 #define SPLICE_HIGH_WATER      (256 * 1024) /* stop reading a source while its peer holds this much */

@@ -111,16 +111,23 @@ static void send_line(struct bufferevent *bev, const char *line, int len)
 		bufferevent_write(bev, line, (size_t)len);
 }
 
-static void core_audit(struct relay_core *core, const char *actor, const char *action,
-                       const struct live_session *ls, const char *details)
+/* Returns 0, or -1 when the row could not be written (callers granting
+ * access then refuse: no decision without its record). */
+static int core_audit(struct relay_core *core, const char *actor, const char *action,
+                      const struct live_session *ls, const char *details)
 {
 	char object[SESSION_ID_LEN + 16], err[256];
 
 	snprintf(object, sizeof object, "session:%s", ls ? ls->id : "-");
 	struct audit_event ev = { actor, action, object, ls ? ls->ticket : NULL, details };
-	if (audit_append(core->store, &ev, err, sizeof err) < 0)
+	if (audit_append(core->store, &ev, err, sizeof err) < 0) {
 		log_error("event=audit_failed action=%s error=\"%s\"", action, err);
+		return -1;
+	}
+	return 0;
 }
+
+#define NOT_RECORDED "The relay could not record this request in its audit log, so it is refused."
 
 static void peer_address(const struct sockaddr *sa, char *out, size_t outlen)
 {
@@ -478,7 +485,10 @@ static void handle_consent(struct live_session *ls, const struct wire_msg *msg)
 	snprintf(details, sizeof details, "participant=%s asked=%s granted=%s auto=%s", p->user,
 	         rights_name(p->shell, p->want_control), rights_name(p->shell, p->granted_control),
 	         auto_answer ? auto_answer : "0");
-	core_audit(ls->core, "enduser", "consent.allow", ls, details);
+	if (core_audit(ls->core, "enduser", "consent.allow", ls, details) < 0) {
+		participant_end(p, "audit log unavailable", NOT_RECORDED);
+		return;
+	}
 	secret_random_hex(token, STREAM_TOKEN_HEX / 2);
 	secret_sha256_hex(token, strlen(token), p->token_hash);
 	p->state = P_AWAIT_STREAM;
@@ -562,7 +572,10 @@ static void start_join(struct relay_core *core, struct join_request *req)
 	bufferevent_enable(bev, EV_READ);
 	snprintf(details, sizeof details, "user=%s source=%s asked=%s", req->user, req->source,
 	         rights_name(req->shell, req->want_control));
-	core_audit(core, "relay", "consent.ask", ls, details);
+	if (core_audit(core, "relay", "consent.ask", ls, details) < 0) {
+		participant_end(p, "audit log unavailable", NOT_RECORDED);
+		return;
+	}
 	snprintf(idtext, sizeof idtext, "%d", p->id);
 	n = wire_format(line, sizeof line, "JOIN", "id", idtext, "user", p->user, "role", p->role,
 	                "ticket", ls->ticket, "right", rights_name(p->shell, p->want_control), (char *)NULL);

@@ -250,16 +250,20 @@ static int on_exec_request(ssh_session s, ssh_channel ch, const char *command, v
  * (back-pressure from a slow end user) stalls only this connection. */
 static int write_fd_all(struct conn *c, int fd, const char *data, size_t len)
 {
+	time_t last_progress = time(NULL);
+
 	while (len > 0) {
 		ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			data += n;
 			len -= (size_t)n;
+			last_progress = time(NULL);
 			continue;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
-		if (c->front->stopping)
+		/* Bounded: a peer that takes nothing for this long is gone. */
+		if (c->front->stopping || time(NULL) - last_progress > FORWARD_STALL_TIMEOUT_S)
 			return -1;
 		struct pollfd pfd = { fd, POLLOUT, 0 };
 		poll(&pfd, 1, LOOP_POLL_MS);
