@@ -65,6 +65,7 @@
 /* Shell streams (common/shell_frame.c) */
 #define SHELL_FRAME_MAX        (16 * 1024)  /* payload of one frame */
 #define SHELL_TAIL_MAX         (64 * 1024)  /* recent output replayed to a late joiner */
+#define SHELL_EARLY_INPUT_MAX  (64 * 1024)  /* stdin kept until a shell request is dispatched */
 
 /* RFB client -> server filter (server/rfb_filter.c) */
 #define RFB_MAX_ENCODINGS      256         /* SetEncodings entries */

@@ -58,6 +58,9 @@ struct channel_ctx {
 	int tty;              /* pty-req seen */
 	int input_closed;     /* shell: the core no longer takes input */
 	int busy;             /* data from the core is being written to the channel */
+	char *early;          /* stdin that arrived before the command was dispatched */
+	size_t nearly;
+	int early_eof;
 	unsigned cols, rows;  /* from pty-req / window-change */
 	size_t nin;           /* shell: bytes of a partial frame from the core */
 	uint8_t *in;          /* shell: SHELL_FRAME_HEADER + SHELL_FRAME_MAX */
@@ -285,8 +288,21 @@ static int on_channel_data(ssh_session s, ssh_channel ch, void *data, uint32_t l
 			           len - off < SHELL_FRAME_MAX ? len - off : SHELL_FRAME_MAX);
 		return (int)len;
 	}
+	if (cc->kind == CHANNEL_SESSION) {
+		/* Input may arrive in the same poll round as the exec request, before
+		 * the command is dispatched: keep it (bounded) for a shell. */
+		size_t room = SHELL_EARLY_INPUT_MAX - cc->nearly;
+		size_t take = len < room ? len : room;
+		if (take) {
+			if (cc->early == NULL)
+				cc->early = xmalloc(SHELL_EARLY_INPUT_MAX);
+			memcpy(cc->early + cc->nearly, data, take);
+			cc->nearly += take;
+		}
+		return (int)len;
+	}
 	if (cc->kind != CHANNEL_FORWARD || cc->fd < 0)
-		return (int)len; /* stdin of a command: ignored */
+		return (int)len;
 	if (write_fd_all(cc->conn, cc->fd, data, len) < 0)
 		cc->dead = 1;
 	return (int)len;
@@ -302,6 +318,8 @@ static void on_channel_eof(ssh_session s, ssh_channel ch, void *userdata)
 		shutdown(cc->fd, SHUT_WR);
 	if (cc->kind == CHANNEL_SHELL)
 		shell_send(cc, SHELL_DATA, "", 0); /* end of input (pipe mode) */
+	else if (cc->kind == CHANNEL_SESSION)
+		cc->early_eof = 1;
 }
 
 static void on_channel_close(ssh_session s, ssh_channel ch, void *userdata)
@@ -513,6 +531,15 @@ static int start_shell(struct conn *c, struct channel_ctx *cc)
 	req.rows = cc->tty ? cc->rows : 24;
 	req.fd = pair[1];
 	relay_core_post_join(c->front->core, &req);
+	/* Input that came with the request goes first, then its end if it ended. */
+	for (size_t off = 0; off < cc->nearly; off += SHELL_FRAME_MAX)
+		shell_send(cc, SHELL_DATA, cc->early + off,
+		           cc->nearly - off < SHELL_FRAME_MAX ? cc->nearly - off : SHELL_FRAME_MAX);
+	if (cc->early_eof)
+		shell_send(cc, SHELL_DATA, "", 0);
+	free(cc->early);
+	cc->early = NULL;
+	cc->nearly = 0;
 	log_info("event=shell_requested user=%s session=%.64s tty=%d view_only=%d", c->user, words[1],
 	         cc->tty, view_only);
 	return 0;
@@ -580,6 +607,7 @@ static void channel_ctx_free(struct conn *c, struct channel_ctx *cc)
 	ssh_channel_free(cc->channel);
 	c->nchannels--;
 	free(cc->in);
+	free(cc->early);
 	free(cc);
 }
 
