@@ -126,6 +126,11 @@ build/fuzz/fuzz_shell_filter: tests/fuzz/fuzz_shell_filter.c server/shell_filter
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
 
+build/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c server/recording.c common/xmalloc.c \
+                           common/log.c server/recording.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@
+
 build/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c common/wire.c common/wire.h include/concierge_limits.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@

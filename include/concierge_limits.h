@@ -67,6 +67,13 @@
 #define SHELL_TAIL_MAX         (64 * 1024)  /* recent output replayed to a late joiner */
 #define SHELL_EARLY_INPUT_MAX  (64 * 1024)  /* stdin kept until a shell request is dispatched */
 
+/* Recording container (server/recording.c) */
+#define RECORDING_MAX_RECORD     (1024 * 1024) /* one record's payload */
+#define RECORDING_MAX_PARTICIPANT USER_NAME_MAX
+#define RECORDING_MAX_SESSION_ID 64
+#define RECORDING_MAX_HEADER     1024
+#define RECORDING_MAX_SIGNATURE  512
+
 /* RFB client -> server filter (server/rfb_filter.c) */
 #define RFB_MAX_ENCODINGS      256         /* SetEncodings entries */
 #define RFB_MAX_CUT_TEXT       (256 * 1024) /* ClientCutText payload */
