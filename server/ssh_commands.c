@@ -115,10 +115,17 @@ static void print_session(const struct session_info *s, void *arg)
 	c->count++;
 }
 
-static int cmd_sessions(struct store *store, int argc, char **argv, FILE *out, FILE *err)
+static int cmd_sessions(struct store *store, const char *role, int argc, char **argv, FILE *out,
+                        FILE *err)
 {
 	struct list_ctx c = { out, argc > 1 && strcmp(argv[1], "--json") == 0, 0 };
 	char why[512];
+
+	/* Which lecturers' machines are being helped is not a vendor's business. */
+	if (strcmp(role, "vendor") == 0) {
+		fprintf(err, "sessions: vendors cannot list sessions\n");
+		return 1;
+	}
 
 	if (argc > 2 || (argc == 2 && !c.json)) {
 		fprintf(err, "usage: sessions [--json]\n");
@@ -197,7 +204,7 @@ int ssh_command_run(struct store *store, const struct concierge_config *cfg, str
 		return 0;
 	}
 	if (strcmp(argv[0], "sessions") == 0)
-		return cmd_sessions(store, argc, argv, out, err);
+		return cmd_sessions(store, role, argc, argv, out, err);
 	if (strcmp(argv[0], "session") == 0 && argc >= 2 && strcmp(argv[1], "new") == 0)
 		return cmd_session_new(store, cfg, user, role, argc, argv, out, err);
 	if (strcmp(argv[0], "session") == 0 && argc >= 2 && strcmp(argv[1], "end") == 0)

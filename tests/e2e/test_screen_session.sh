@@ -17,6 +17,7 @@ check "session new prints a grouped 9-digit code" bash -c \
 expect "session new without --ticket is a usage error" 2 "ticket ID is required" ssh_as dana session new
 expect "session new with a bad ticket id" 2 "not a ticket id" ssh_as dana session new --ticket 'x;y'
 expect "a vendor cannot open sessions" 1 "only desk agents" ssh_as vera session new --ticket INC0000002
+expect "a vendor cannot list sessions" 1 "vendors cannot list sessions" ssh_as vera sessions
 ssh-keygen -q -t ed25519 -N '' -f stranger.key
 check "an unknown SSH key is refused" bash -c "! ssh ${SSH_OPTS[*]} -i stranger.key -p $SSH_PORT dana@127.0.0.1 whoami 2>/dev/null"
 check "the refused key is audited" audit_has "auth.deny .*reason=\"unknown user or key\""

@@ -291,7 +291,9 @@ static void test_sessions_list(void **state)
 	assert_string_equal(f->out, "[]\n");
 
 	new_session(f, TICKET, id);
-	assert_int_equal(run_as(f, "vic", "vendor", "sessions"), 0);
+	assert_int_equal(run_as(f, "vic", "vendor", "sessions"), 1);
+	expect_in(f->err, "vendors cannot list sessions");
+	assert_int_equal(run_as(f, "aud", "auditor", "sessions"), 0);
 	expect_in(f->out, "SESSION");
 	expect_in(f->out, "PARTICIPANTS");
 	snprintf(want, sizeof want, "%-10s %-14s %-8s %-12s %-20s %s\n", id, TICKET, "waiting", "dana",
