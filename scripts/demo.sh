@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(cd "${BIN:-bin}" && pwd)
-TOOLS=${TOOLS:-build/rel/tools}
+TOOLS=$(cd "${TOOLS:-build/rel/tools}" 2>/dev/null && pwd || true)
 DEMO=$(pwd)/build/demo
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
@@ -82,7 +82,7 @@ exec 9>agent.in
 wait_for agent.log "Connected to your IT desk" 10
 cat agent.log
 
-if [ -x "$TOOLS/rfb_probe" ]; then
+if [ -n "$TOOLS" ] && [ -x "$TOOLS/rfb_probe" ]; then
 	step "6. Self-check: a real RFB client through ssh -L gets the exact demo pattern"
 	LPORT=$(free_port)
 	"${SSH[@]}" -N -o ExitOnForwardFailure=yes -L "127.0.0.1:$LPORT:$SID:5901" dana@127.0.0.1 &
