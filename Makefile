@@ -131,6 +131,11 @@ build/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c server/recording.c common
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@
 
+build/fuzz/fuzz_rfb_framer: tests/fuzz/fuzz_rfb_framer.c server/rfb_framer.c common/xmalloc.c \
+                            common/log.c server/rfb_framer.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
 build/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c common/wire.c common/wire.h include/concierge_limits.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@

@@ -74,6 +74,12 @@
 #define RECORDING_MAX_HEADER     1024
 #define RECORDING_MAX_SIGNATURE  512
 
+/* RFB server -> client framer (server/rfb_framer.c, the recorder leg) */
+#define RFB_FRAMER_MAX_MESSAGE (64u * 1024 * 1024) /* one FramebufferUpdate, all rects */
+#define RFB_FRAMER_MAX_DIM     16384u              /* framebuffer and cursor width/height */
+#define RFB_FRAMER_MAX_NAME    4096u               /* ServerInit desktop name */
+#define RFB_FRAMER_MAX_HEADER  256u                /* largest unit held: 1 + 255 security types */
+
 /* RFB client -> server filter (server/rfb_filter.c) */
 #define RFB_MAX_ENCODINGS      256         /* SetEncodings entries */
 #define RFB_MAX_CUT_TEXT       (256 * 1024) /* ClientCutText payload */
