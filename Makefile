@@ -126,7 +126,7 @@ build/fuzz/fuzz_shell_filter: tests/fuzz/fuzz_shell_filter.c server/shell_filter
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
 
-build/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c server/recording.c common/xmalloc.c \
+build/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c server/recording.c common/errbuf.c common/xmalloc.c \
                            common/log.c server/recording.h include/concierge_limits.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@

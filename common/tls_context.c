@@ -4,17 +4,7 @@
 #include <stdio.h>
 
 #include "concierge_limits.h"
-
-static void openssl_reason(char *out, size_t outlen)
-{
-	unsigned long e = ERR_get_error();
-
-	if (e)
-		ERR_error_string_n(e, out, outlen);
-	else
-		snprintf(out, outlen, "unknown OpenSSL error");
-	ERR_clear_error();
-}
+#include "errbuf.h"
 
 static SSL_CTX *base_context(const SSL_METHOD *method, char *err, size_t errlen)
 {
@@ -42,14 +32,14 @@ SSL_CTX *tls_server_context_new(const char *certs_dir, char *err, size_t errlen)
 	snprintf(cert, sizeof cert, "%s/relay.pem", certs_dir);
 	snprintf(key, sizeof key, "%s/relay.key", certs_dir);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		openssl_reason(why, sizeof why);
+		errbuf_openssl(why, sizeof why);
 		snprintf(err, errlen, "cannot load the relay certificate %s (%s): run 'concierge init'",
 		         cert, why);
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		openssl_reason(why, sizeof why);
+		errbuf_openssl(why, sizeof why);
 		snprintf(err, errlen, "cannot load the relay key %s or it does not match %s (%s): "
 		         "run 'concierge init'", key, cert, why);
 		goto fail;
@@ -68,7 +58,7 @@ SSL_CTX *tls_client_context_new(const char *ca_file, char *err, size_t errlen)
 	if (ctx == NULL)
 		return NULL;
 	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
-		openssl_reason(why, sizeof why);
+		errbuf_openssl(why, sizeof why);
 		snprintf(err, errlen, "cannot load the relay CA %s (%s): ask your IT desk for the "
 		         "Concierge ca.pem and pass it with --ca", ca_file, why);
 		SSL_CTX_free(ctx);

@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "errbuf.h"
 #include "atomic_file.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -64,33 +65,6 @@ struct keygen_state {
 	X509 *relay_cert;
 	ssh_key ssh;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* The reason of the most recent OpenSSL error (never key material), then clears the queue. */
-static const char *ssl_reason(char *buf, size_t buflen)
-{
-	unsigned long e = ERR_peek_last_error();
-
-	if (e == 0)
-		snprintf(buf, buflen, "unknown OpenSSL error");
-	else
-		ERR_error_string_n(e, buf, buflen);
-	ERR_clear_error();
-	return buf;
-}
 
 /* Fills `addr` (4 or 16 bytes) when `host` is an IPv4 or IPv6 literal; returns its length or 0. */
 static int ip_literal(const char *host, unsigned char addr[16])
@@ -164,16 +138,16 @@ static int probe(struct keygen_state *st, enum keygen_slot slot, char *err, size
 			st->exists[slot] = 0;
 			return 0;
 		}
-		set_err(err, errlen, "cannot access %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot access %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (stat(path, &sb) < 0) {
-		set_err(err, errlen, "cannot access %s: %s (a dangling symlink? remove it and run concierge init again)",
+		errbuf_set(err, errlen, "cannot access %s: %s (a dangling symlink? remove it and run concierge init again)",
 		        path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		set_err(err, errlen, "%s is not a regular file: move it aside and run concierge init again", path);
+		errbuf_set(err, errlen, "%s is not a regular file: move it aside and run concierge init again", path);
 		return -1;
 	}
 	if (slots[slot].mode == 0600 && (sb.st_mode & 077) != 0)
@@ -193,8 +167,8 @@ static int load_cert(const char *path, X509 **out, char *err, size_t errlen)
 		*out = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (*out == NULL) {
-		set_err(err, errlen, "%s is not a readable PEM certificate (%s): move it aside and run concierge init again",
-		        path, ssl_reason(why, sizeof why));
+		errbuf_set(err, errlen, "%s is not a readable PEM certificate (%s): move it aside and run concierge init again",
+		        path, errbuf_openssl(why, sizeof why));
 		return -1;
 	}
 	return 0;
@@ -210,8 +184,8 @@ static int load_key(const char *path, EVP_PKEY **out, char *err, size_t errlen)
 		*out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (*out == NULL) {
-		set_err(err, errlen, "%s is not a readable unencrypted PEM private key (%s): move it aside and run concierge init again",
-		        path, ssl_reason(why, sizeof why));
+		errbuf_set(err, errlen, "%s is not a readable unencrypted PEM private key (%s): move it aside and run concierge init again",
+		        path, errbuf_openssl(why, sizeof why));
 		return -1;
 	}
 	return 0;
@@ -277,14 +251,14 @@ static int check_existing(struct keygen_state *st, char *err, size_t errlen)
 
 	/* Half-present pairs first: never overwrite, never guess. */
 	if (st->exists[SLOT_CA_KEY] != st->exists[SLOT_CA_CERT]) {
-		set_err(err, errlen, "%s exists but %s does not: restore the missing file, or move %s aside "
+		errbuf_set(err, errlen, "%s exists but %s does not: restore the missing file, or move %s aside "
 		        "(and relay.key and relay.pem with it) and run concierge init again",
 		        st->exists[SLOT_CA_KEY] ? ca_key : ca_pem, st->exists[SLOT_CA_KEY] ? ca_pem : ca_key,
 		        st->exists[SLOT_CA_KEY] ? ca_key : ca_pem);
 		goto out;
 	}
 	if (st->exists[SLOT_RELAY_KEY] != st->exists[SLOT_RELAY_CERT]) {
-		set_err(err, errlen, "%s exists but %s does not: restore the missing file, or move %s aside "
+		errbuf_set(err, errlen, "%s exists but %s does not: restore the missing file, or move %s aside "
 		        "and run concierge init again",
 		        st->exists[SLOT_RELAY_KEY] ? relay_key : relay_pem,
 		        st->exists[SLOT_RELAY_KEY] ? relay_pem : relay_key,
@@ -292,12 +266,12 @@ static int check_existing(struct keygen_state *st, char *err, size_t errlen)
 		goto out;
 	}
 	if (st->exists[SLOT_RELAY_CERT] && !st->exists[SLOT_CA_CERT]) {
-		set_err(err, errlen, "%s exists but its CA (%s, %s) does not: restore the CA, or move relay.key "
+		errbuf_set(err, errlen, "%s exists but its CA (%s, %s) does not: restore the CA, or move relay.key "
 		        "and relay.pem aside and run concierge init again", relay_pem, ca_key, ca_pem);
 		goto out;
 	}
 	if (st->exists[SLOT_SSH_PUB] && !st->exists[SLOT_SSH_KEY]) {
-		set_err(err, errlen, "%s exists but %s does not: restore the private key, or move %s aside "
+		errbuf_set(err, errlen, "%s exists but %s does not: restore the private key, or move %s aside "
 		        "and run concierge init again", ssh_pub, ssh_priv, ssh_pub);
 		goto out;
 	}
@@ -308,18 +282,18 @@ static int check_existing(struct keygen_state *st, char *err, size_t errlen)
 			goto out;
 		if (X509_check_private_key(st->ca_cert, st->ca_key) != 1) {
 			ERR_clear_error();
-			set_err(err, errlen, "%s does not match %s: restore the matching pair, or move ca.key, ca.pem, "
+			errbuf_set(err, errlen, "%s does not match %s: restore the matching pair, or move ca.key, ca.pem, "
 			        "relay.key and relay.pem aside and run concierge init again", ca_key, ca_pem);
 			goto out;
 		}
 		if (X509_check_ca(st->ca_cert) == 0) {
-			set_err(err, errlen, "%s is not a CA certificate: move ca.key, ca.pem, relay.key and "
+			errbuf_set(err, errlen, "%s is not a CA certificate: move ca.key, ca.pem, relay.key and "
 			        "relay.pem aside and run concierge init again", ca_pem);
 			goto out;
 		}
 		if (cert_fingerprint(st->ca_cert, st->fingerprint[SLOT_CA_CERT],
 		                     sizeof st->fingerprint[SLOT_CA_CERT]) < 0) {
-			set_err(err, errlen, "cannot compute the fingerprint of %s", ca_pem);
+			errbuf_set(err, errlen, "cannot compute the fingerprint of %s", ca_pem);
 			goto out;
 		}
 		if (cert_expired(st->ca_cert))
@@ -333,19 +307,19 @@ static int check_existing(struct keygen_state *st, char *err, size_t errlen)
 			goto out;
 		if (X509_check_private_key(st->relay_cert, st->relay_key) != 1) {
 			ERR_clear_error();
-			set_err(err, errlen, "%s does not match %s: move relay.key and relay.pem aside and run "
+			errbuf_set(err, errlen, "%s does not match %s: move relay.key and relay.pem aside and run "
 			        "concierge init again", relay_key, relay_pem);
 			goto out;
 		}
 		if (X509_verify(st->relay_cert, X509_get0_pubkey(st->ca_cert)) != 1) {
 			ERR_clear_error();
-			set_err(err, errlen, "%s was not signed by %s: move relay.key and relay.pem aside and run "
+			errbuf_set(err, errlen, "%s was not signed by %s: move relay.key and relay.pem aside and run "
 			        "concierge init again", relay_pem, ca_pem);
 			goto out;
 		}
 		if (cert_fingerprint(st->relay_cert, st->fingerprint[SLOT_RELAY_CERT],
 		                     sizeof st->fingerprint[SLOT_RELAY_CERT]) < 0) {
-			set_err(err, errlen, "cannot compute the fingerprint of %s", relay_pem);
+			errbuf_set(err, errlen, "cannot compute the fingerprint of %s", relay_pem);
 			goto out;
 		}
 		if (cert_expired(st->relay_cert))
@@ -356,29 +330,29 @@ static int check_existing(struct keygen_state *st, char *err, size_t errlen)
 	if (st->exists[SLOT_SSH_KEY]) {
 		if (ssh_pki_import_privkey_file(ssh_priv, NULL, ssh_no_passphrase, NULL, &st->ssh) != SSH_OK ||
 		    !ssh_key_is_private(st->ssh)) {
-			set_err(err, errlen, "%s is not a readable unencrypted OpenSSH private key: move it (and its .pub) "
+			errbuf_set(err, errlen, "%s is not a readable unencrypted OpenSSH private key: move it (and its .pub) "
 			        "aside and run concierge init again", ssh_priv);
 			goto out;
 		}
 		if (ssh_key_type(st->ssh) != SSH_KEYTYPE_ED25519) {
-			set_err(err, errlen, "%s is not an Ed25519 key: move it (and its .pub) aside and run concierge "
+			errbuf_set(err, errlen, "%s is not an Ed25519 key: move it (and its .pub) aside and run concierge "
 			        "init again", ssh_priv);
 			goto out;
 		}
 		if (ssh_fingerprint(st->ssh, st->fingerprint[SLOT_SSH_PUB],
 		                    sizeof st->fingerprint[SLOT_SSH_PUB]) < 0) {
-			set_err(err, errlen, "cannot compute the fingerprint of %s", ssh_priv);
+			errbuf_set(err, errlen, "cannot compute the fingerprint of %s", ssh_priv);
 			goto out;
 		}
 	}
 	if (st->exists[SLOT_SSH_PUB]) {
 		if (ssh_pki_import_pubkey_file(ssh_pub, &pub) != SSH_OK) {
-			set_err(err, errlen, "%s is not a readable OpenSSH public key: move it aside and run concierge "
+			errbuf_set(err, errlen, "%s is not a readable OpenSSH public key: move it aside and run concierge "
 			        "init again (it is re-created from %s)", ssh_pub, ssh_priv);
 			goto out;
 		}
 		if (ssh_key_cmp(pub, st->ssh, SSH_KEY_CMP_PUBLIC) != 0) {
-			set_err(err, errlen, "%s does not match %s: move %s aside and run concierge init again "
+			errbuf_set(err, errlen, "%s does not match %s: move %s aside and run concierge init again "
 			        "(it is re-created from the private key)", ssh_pub, ssh_priv, ssh_pub);
 			goto out;
 		}
@@ -393,7 +367,7 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
                       size_t errlen)
 {
 	if (atomic_file_create(path, data, len, mode) < 0) {
-		set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
 	log_debug("path=%s mode=%03o created", path, (unsigned)mode);
@@ -411,12 +385,12 @@ static int write_private_key(const char *path, EVP_PKEY *key, char *err, size_t 
 	int rc = -1;
 
 	if (bio == NULL || PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
-		set_err(err, errlen, "cannot encode the key for %s (%s)", path, ssl_reason(why, sizeof why));
+		errbuf_set(err, errlen, "cannot encode the key for %s (%s)", path, errbuf_openssl(why, sizeof why));
 		goto out;
 	}
 	len = BIO_get_mem_data(bio, &data);
 	if (len <= 0 || data == NULL) {
-		set_err(err, errlen, "cannot encode the key for %s", path);
+		errbuf_set(err, errlen, "cannot encode the key for %s", path);
 		goto out;
 	}
 	rc = write_file(path, data, (size_t)len, 0600, err, errlen);
@@ -435,13 +409,13 @@ static int write_cert(const char *path, X509 *cert, char *err, size_t errlen)
 	int rc = -1;
 
 	if (bio == NULL || PEM_write_bio_X509(bio, cert) != 1) {
-		set_err(err, errlen, "cannot encode the certificate for %s (%s)", path,
-		        ssl_reason(why, sizeof why));
+		errbuf_set(err, errlen, "cannot encode the certificate for %s (%s)", path,
+		        errbuf_openssl(why, sizeof why));
 		goto out;
 	}
 	len = BIO_get_mem_data(bio, &data);
 	if (len <= 0 || data == NULL) {
-		set_err(err, errlen, "cannot encode the certificate for %s", path);
+		errbuf_set(err, errlen, "cannot encode the certificate for %s", path);
 		goto out;
 	}
 	rc = write_file(path, data, (size_t)len, 0644, err, errlen);
@@ -456,7 +430,7 @@ static int write_pair(struct keygen_state *st, enum keygen_slot key_slot, EVP_PK
                       enum keygen_slot cert_slot, X509 *cert, char *err, size_t errlen)
 {
 	if (cert_fingerprint(cert, st->fingerprint[cert_slot], sizeof st->fingerprint[cert_slot]) < 0) {
-		set_err(err, errlen, "cannot compute the fingerprint of %s", st->path[cert_slot]);
+		errbuf_set(err, errlen, "cannot compute the fingerprint of %s", st->path[cert_slot]);
 		return -1;
 	}
 	if (write_private_key(st->path[key_slot], key, err, errlen) < 0)
@@ -580,7 +554,7 @@ static int create_ca(struct keygen_state *st, char *err, size_t errlen)
 		goto fail;
 	return write_pair(st, SLOT_CA_KEY, st->ca_key, SLOT_CA_CERT, st->ca_cert, err, errlen);
 fail:
-	set_err(err, errlen, "cannot create the relay CA (%s)", ssl_reason(why, sizeof why));
+	errbuf_set(err, errlen, "cannot create the relay CA (%s)", errbuf_openssl(why, sizeof why));
 	return -1;
 }
 
@@ -591,7 +565,7 @@ static int create_relay(struct keygen_state *st, char *err, size_t errlen)
 	X509V3_CTX ctx;
 
 	if (cert_expired(st->ca_cert)) {
-		set_err(err, errlen, "%s has expired and cannot sign a new relay certificate: move ca.key and "
+		errbuf_set(err, errlen, "%s has expired and cannot sign a new relay certificate: move ca.key and "
 		        "ca.pem aside and run concierge init again (agents then need the new ca.pem)",
 		        st->path[SLOT_CA_CERT]);
 		return -1;
@@ -619,7 +593,7 @@ static int create_relay(struct keygen_state *st, char *err, size_t errlen)
 		goto fail;
 	return write_pair(st, SLOT_RELAY_KEY, st->relay_key, SLOT_RELAY_CERT, st->relay_cert, err, errlen);
 fail:
-	set_err(err, errlen, "cannot create the relay certificate (%s)", ssl_reason(why, sizeof why));
+	errbuf_set(err, errlen, "cannot create the relay certificate (%s)", errbuf_openssl(why, sizeof why));
 	return -1;
 }
 
@@ -629,7 +603,7 @@ static int write_ssh_pub(struct keygen_state *st, char *err, size_t errlen)
 	int rc = -1;
 
 	if (ssh_pki_export_pubkey_base64(st->ssh, &b64) != SSH_OK) {
-		set_err(err, errlen, "cannot encode the public key for %s", st->path[SLOT_SSH_PUB]);
+		errbuf_set(err, errlen, "cannot encode the public key for %s", st->path[SLOT_SSH_PUB]);
 		goto out;
 	}
 	line = xasprintf("%s %s concierge-relay@%s\n", ssh_key_type_to_char(ssh_key_type(st->ssh)), b64,
@@ -652,12 +626,12 @@ static int create_ssh_key(struct keygen_state *st, char *err, size_t errlen)
 	int rc = -1;
 
 	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &st->ssh) != SSH_OK) {
-		set_err(err, errlen, "cannot generate the SSH host key");
+		errbuf_set(err, errlen, "cannot generate the SSH host key");
 		goto out;
 	}
 	/* libssh 0.10 exports Ed25519 keys in the OpenSSH format. */
 	if (ssh_pki_export_privkey_base64(st->ssh, NULL, NULL, NULL, &b64) != SSH_OK || b64 == NULL) {
-		set_err(err, errlen, "cannot encode the SSH host key for %s", st->path[SLOT_SSH_KEY]);
+		errbuf_set(err, errlen, "cannot encode the SSH host key for %s", st->path[SLOT_SSH_KEY]);
 		goto out;
 	}
 	len = strlen(b64);
@@ -665,7 +639,7 @@ static int create_ssh_key(struct keygen_state *st, char *err, size_t errlen)
 		goto out;
 	st->created[SLOT_SSH_KEY] = 1;
 	if (ssh_fingerprint(st->ssh, st->fingerprint[SLOT_SSH_PUB], sizeof st->fingerprint[SLOT_SSH_PUB]) < 0) {
-		set_err(err, errlen, "cannot compute the fingerprint of %s", st->path[SLOT_SSH_KEY]);
+		errbuf_set(err, errlen, "cannot compute the fingerprint of %s", st->path[SLOT_SSH_KEY]);
 		goto out;
 	}
 	rc = 0;
@@ -687,11 +661,11 @@ int keygen_ensure(const char *certs_dir, const char *hostname, struct keygen_res
 	if (out != NULL)
 		memset(out, 0, sizeof *out);
 	if (certs_dir == NULL || *certs_dir == '\0') {
-		set_err(err, errlen, "no certificate directory given (set certs_dir)");
+		errbuf_set(err, errlen, "no certificate directory given (set certs_dir)");
 		goto out;
 	}
 	if (hostname == NULL || !valid_hostname(hostname)) {
-		set_err(err, errlen, "hostname '%.*s' is neither a DNS name (letters, digits, '-' and '.', at most %d bytes) "
+		errbuf_set(err, errlen, "hostname '%.*s' is neither a DNS name (letters, digits, '-' and '.', at most %d bytes) "
 		        "nor an IP address", 64, hostname != NULL ? hostname : "", CFG_MAX_HOSTNAME);
 		goto out;
 	}
@@ -700,12 +674,12 @@ int keygen_ensure(const char *certs_dir, const char *hostname, struct keygen_res
 		int n = snprintf(st.path[i], sizeof st.path[i], "%s/%s", certs_dir, slots[i].name);
 
 		if (n < 0 || (size_t)n >= sizeof st.path[i]) {
-			set_err(err, errlen, "certificate directory path is longer than %d bytes", CFG_MAX_PATH - 32);
+			errbuf_set(err, errlen, "certificate directory path is longer than %d bytes", CFG_MAX_PATH - 32);
 			goto out;
 		}
 	}
 	if (ensure_directory(certs_dir, 0700) < 0) {
-		set_err(err, errlen, "cannot create directory %s: %s", certs_dir, strerror(errno));
+		errbuf_set(err, errlen, "cannot create directory %s: %s", certs_dir, strerror(errno));
 		goto out;
 	}
 	for (int i = 0; i < SLOT_COUNT; i++)

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "errbuf.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -34,31 +35,6 @@
  * purpose (or by the TLS stack with the same key) means nothing here. */
 static const char checkpoint_context[] = "CNCGREC1 checkpoint";
 static const char trailer_context[] = "CNCGREC1 trailer";
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static const char *ssl_reason(char *buf, size_t len)
-{
-	unsigned long e = ERR_get_error();
-
-	if (e == 0)
-		snprintf(buf, len, "unknown OpenSSL error");
-	else
-		ERR_error_string_n(e, buf, len);
-	ERR_clear_error();
-	return buf;
-}
 
 static void put16(unsigned char *p, uint16_t v)
 {
@@ -206,7 +182,7 @@ int recording_key_id(EVP_PKEY *key, unsigned char out[RECORDING_HASH_LEN], char 
 	int len = i2d_PUBKEY(key, &der);
 
 	if (len <= 0) {
-		set_err(err, errlen, "cannot encode the relay public key: %s", ssl_reason(why, sizeof why));
+		errbuf_set(err, errlen, "cannot encode the relay public key: %s", errbuf_openssl(why, sizeof why));
 		return -1;
 	}
 	if (EVP_Digest(der, (size_t)len, out, NULL, EVP_sha256(), NULL) != 1)
@@ -249,16 +225,16 @@ static int sign_message(EVP_PKEY *key, const unsigned char *msg, size_t len, uns
 
 	if (EVP_DigestSignInit(md, NULL, sign_digest(key), NULL, key) != 1 ||
 	    EVP_DigestSign(md, NULL, &need, msg, len) != 1) {
-		set_err(err, errlen, "cannot sign the recording: %s", ssl_reason(why, sizeof why));
+		errbuf_set(err, errlen, "cannot sign the recording: %s", errbuf_openssl(why, sizeof why));
 		goto out;
 	}
 	if (need > RECORDING_MAX_SIGNATURE) {
-		set_err(err, errlen, "cannot sign the recording: signatures of %zu bytes exceed %d", need,
+		errbuf_set(err, errlen, "cannot sign the recording: signatures of %zu bytes exceed %d", need,
 		        RECORDING_MAX_SIGNATURE);
 		goto out;
 	}
 	if (EVP_DigestSign(md, sig, &need, msg, len) != 1) {
-		set_err(err, errlen, "cannot sign the recording: %s", ssl_reason(why, sizeof why));
+		errbuf_set(err, errlen, "cannot sign the recording: %s", errbuf_openssl(why, sizeof why));
 		goto out;
 	}
 	*siglen = need;
@@ -287,7 +263,7 @@ EVP_PKEY *recording_load_key(const char *path, char *err, size_t errlen)
 	BIO *bio = BIO_new_file(path, "rb");
 
 	if (bio == NULL) {
-		set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		ERR_clear_error();
 		return NULL;
 	}
@@ -300,7 +276,7 @@ EVP_PKEY *recording_load_key(const char *path, char *err, size_t errlen)
 	BIO_free(bio);
 	ERR_clear_error();
 	if (key == NULL)
-		set_err(err, errlen, "%s holds no PEM private key, public key or certificate", path);
+		errbuf_set(err, errlen, "%s holds no PEM private key, public key or certificate", path);
 	return key;
 }
 
@@ -395,7 +371,7 @@ static int fail(struct recording_writer *w, int io, char *err, size_t errlen, co
 	va_end(ap);
 	w->failed = 1;
 	w->io_failed |= io;
-	set_err(err, errlen, "%s", w->failure);
+	errbuf_set(err, errlen, "%s", w->failure);
 	log_error("event=recording_failed path=%s offset=%" PRIu64 " why=\"%s\"", w->path, w->bytes,
 	          w->failure);
 	return -1;
@@ -529,21 +505,21 @@ static int open_parent(int dirfd, char *rel, const char **name, char *err, size_
 		int next;
 		*slash = '\0';
 		if (*p == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
-			set_err(err, errlen, "recording path component \"%s\" is not allowed", p);
+			errbuf_set(err, errlen, "recording path component \"%s\" is not allowed", p);
 			goto fail;
 		}
 		if (mkdirat(dirfd, p, 0700) == 0) {
 			if (fsync(dirfd) < 0) {
-				set_err(err, errlen, "cannot sync the directory above %s: %s", p, strerror(errno));
+				errbuf_set(err, errlen, "cannot sync the directory above %s: %s", p, strerror(errno));
 				goto fail;
 			}
 		} else if (errno != EEXIST) {
-			set_err(err, errlen, "cannot create recording directory %s: %s", p, strerror(errno));
+			errbuf_set(err, errlen, "cannot create recording directory %s: %s", p, strerror(errno));
 			goto fail;
 		}
 		next = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
-			set_err(err, errlen, "cannot open recording directory %s: %s", p, strerror(errno));
+			errbuf_set(err, errlen, "cannot open recording directory %s: %s", p, strerror(errno));
 			goto fail;
 		}
 		close(dirfd);
@@ -551,7 +527,7 @@ static int open_parent(int dirfd, char *rel, const char **name, char *err, size_
 		p = slash + 1;
 	}
 	if (*p == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
-		set_err(err, errlen, "recording path has no file name");
+		errbuf_set(err, errlen, "recording path has no file name");
 		goto fail;
 	}
 	*name = p;
@@ -577,13 +553,13 @@ static int create_file(const char *path, const char *root, int *dirfd_out, char 
 		while (rlen > 1 && rootcopy[rlen - 1] == '/')
 			rootcopy[--rlen] = '\0';
 		if (strncmp(path, rootcopy, rlen) != 0 || (path[rlen] != '/' && strcmp(rootcopy, "/") != 0)) {
-			set_err(err, errlen, "recording path %s is not below %s", path, rootcopy);
+			errbuf_set(err, errlen, "recording path %s is not below %s", path, rootcopy);
 			goto out;
 		}
 		rel = xstrdup(path + rlen + (path[rlen] == '/'));
 		dirfd = open(rootcopy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dirfd < 0) {
-			set_err(err, errlen, "cannot open the recordings directory %s: %s", rootcopy,
+			errbuf_set(err, errlen, "cannot open the recordings directory %s: %s", rootcopy,
 			        strerror(errno));
 			goto out;
 		}
@@ -597,7 +573,7 @@ static int create_file(const char *path, const char *root, int *dirfd_out, char 
 		rel = xstrdup(slash ? slash + 1 : path);
 		dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dirfd < 0)
-			set_err(err, errlen, "cannot open directory %s: %s", dir, strerror(errno));
+			errbuf_set(err, errlen, "cannot open directory %s: %s", dir, strerror(errno));
 		free(dir);
 		if (dirfd < 0)
 			goto out;
@@ -607,11 +583,11 @@ static int create_file(const char *path, const char *root, int *dirfd_out, char 
 		goto out;
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot create recording %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot create recording %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fchmod(fd, 0600) < 0) {
-		set_err(err, errlen, "cannot set the mode of recording %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot set the mode of recording %s: %s", path, strerror(errno));
 		unlinkat(dirfd, name, 0);
 		close(fd);
 		fd = -1;
@@ -658,12 +634,12 @@ struct recording_writer *recording_writer_open(const char *path, const char *tic
 	if (path == NULL || signing_key == NULL || tlen == 0 || tlen > TICKET_ID_MAX ||
 	    !safe_text((const unsigned char *)ticket, tlen) || slen == 0 ||
 	    slen > RECORDING_MAX_SESSION_ID || !safe_text((const unsigned char *)session, slen)) {
-		set_err(err, errlen, "recording needs a path, a key, a ticket id (1-%d) and a session id "
+		errbuf_set(err, errlen, "recording needs a path, a key, a ticket id (1-%d) and a session id "
 		        "(1-%d printable characters)", TICKET_ID_MAX, RECORDING_MAX_SESSION_ID);
 		return NULL;
 	}
 	if (EVP_PKEY_get_size(signing_key) > RECORDING_MAX_SIGNATURE) {
-		set_err(err, errlen, "the relay key's signatures exceed %d bytes", RECORDING_MAX_SIGNATURE);
+		errbuf_set(err, errlen, "the relay key's signatures exceed %d bytes", RECORDING_MAX_SIGNATURE);
 		return NULL;
 	}
 	w = xcalloc(1, sizeof *w);
@@ -702,7 +678,7 @@ struct recording_writer *recording_writer_open(const char *path, const char *tic
 		fatal("event=digest_failed");
 	memcpy(w->chain, w->header_hash, sizeof w->chain);
 	if (write_all(w, hdr, n) < 0) {
-		set_err(err, errlen, "cannot write recording %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot write recording %s: %s", path, strerror(errno));
 		goto fail_unlink;
 	}
 	w->bytes = n;
@@ -711,7 +687,7 @@ struct recording_writer *recording_writer_open(const char *path, const char *tic
 	if (write_control(w, RECORDING_CHECKPOINT, err, errlen) < 0)
 		goto fail_unlink;
 	if (sync_fd(w, dirfd) < 0) {
-		set_err(err, errlen, "cannot sync the directory of recording %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot sync the directory of recording %s: %s", path, strerror(errno));
 		goto fail_unlink;
 	}
 	close(dirfd);
@@ -732,7 +708,7 @@ static int refuse_if_failed(struct recording_writer *w, char *err, size_t errlen
 {
 	if (!w->failed)
 		return 0;
-	set_err(err, errlen, "recording %s failed earlier (%s): nothing more can be recorded", w->path,
+	errbuf_set(err, errlen, "recording %s failed earlier (%s): nothing more can be recorded", w->path,
 	        w->failure);
 	return -1;
 }
@@ -799,7 +775,7 @@ int recording_writer_close(struct recording_writer *w, struct recording_summary 
 	if (w == NULL)
 		return 0;
 	if (w->io_failed) {
-		set_err(err, errlen, "recording %s failed earlier (%s): left without a trailer", w->path,
+		errbuf_set(err, errlen, "recording %s failed earlier (%s): left without a trailer", w->path,
 		        w->failure);
 		goto out;
 	}
@@ -817,7 +793,7 @@ int recording_writer_close(struct recording_writer *w, struct recording_summary 
 	}
 	if (close(w->fd) < 0) {
 		w->fd = -1;
-		set_err(err, errlen, "cannot close recording %s: %s", w->path, strerror(errno));
+		errbuf_set(err, errlen, "cannot close recording %s: %s", w->path, strerror(errno));
 		goto out;
 	}
 	w->fd = -1;
@@ -846,11 +822,11 @@ static int source_open(struct source *s, const char *path, char *err, size_t err
 	s->mem = NULL;
 	s->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (s->fd < 0) {
-		set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s is not a regular file", path);
+		errbuf_set(err, errlen, "%s is not a regular file", path);
 		close(s->fd);
 		s->fd = -1;
 		return -1;
@@ -876,7 +852,7 @@ static int source_read(const struct source *s, uint64_t off, void *buf, size_t l
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			set_err(err, errlen, "cannot read the recording at offset %" PRIu64 ": %s", off,
+			errbuf_set(err, errlen, "cannot read the recording at offset %" PRIu64 ": %s", off,
 			        n < 0 ? strerror(errno) : "the file shrank while it was read");
 			return -1;
 		}
@@ -903,25 +879,25 @@ static int parse_header(const struct source *s, struct recording_header *h, uint
 	if (source_read(s, 0, buf, have, err, errlen) < 0)
 		return P_IO;
 	if (memcmp(buf, RECORDING_MAGIC, have < MAGIC_LEN ? have : MAGIC_LEN) != 0) {
-		set_err(why, whylen, "not a Concierge recording (bad magic)");
+		errbuf_set(why, whylen, "not a Concierge recording (bad magic)");
 		return P_MALFORMED;
 	}
 	if (have < HDR_FIXED) {
-		set_err(why, whylen, "the file ends inside the header");
+		errbuf_set(why, whylen, "the file ends inside the header");
 		return P_INCOMPLETE;
 	}
 	h->version = get16(buf + 8);
 	if (h->version != RECORDING_VERSION) {
-		set_err(why, whylen, "unsupported format version %u", h->version);
+		errbuf_set(why, whylen, "unsupported format version %u", h->version);
 		return P_MALFORMED;
 	}
 	body = get32(buf + 10);
 	if (body > RECORDING_MAX_HEADER - HDR_FIXED) {
-		set_err(why, whylen, "header of %zu bytes exceeds %d", body, RECORDING_MAX_HEADER);
+		errbuf_set(why, whylen, "header of %zu bytes exceeds %d", body, RECORDING_MAX_HEADER);
 		return P_MALFORMED;
 	}
 	if (s->size - HDR_FIXED < body) {
-		set_err(why, whylen, "the file ends inside the header");
+		errbuf_set(why, whylen, "the file ends inside the header");
 		return P_INCOMPLETE;
 	}
 	if (source_read(s, HDR_FIXED, buf + HDR_FIXED, body, err, errlen) < 0)
@@ -965,7 +941,7 @@ static int parse_header(const struct source *s, struct recording_header *h, uint
 		fatal("event=digest_failed");
 	return P_OK;
 bad:
-	set_err(why, whylen, "malformed header fields");
+	errbuf_set(why, whylen, "malformed header fields");
 	return P_MALFORMED;
 }
 
@@ -1010,7 +986,7 @@ static int parse_record(const struct source *s, uint64_t off, const unsigned cha
 	if (left == 0)
 		return P_END;
 	if (left < REC_FIXED1) {
-		set_err(why, whylen, "the file ends inside a record");
+		errbuf_set(why, whylen, "the file ends inside a record");
 		return P_INCOMPLETE;
 	}
 	if (source_read(s, off, prefix, REC_FIXED1, err, errlen) < 0)
@@ -1019,23 +995,23 @@ static int parse_record(const struct source *s, uint64_t off, const unsigned cha
 	r->stream = get16(prefix + 1);
 	plen = prefix[3];
 	if (!data_type(r->type) && !control_type(r->type)) {
-		set_err(why, whylen, "unknown record type 0x%02x", (unsigned)r->type);
+		errbuf_set(why, whylen, "unknown record type 0x%02x", (unsigned)r->type);
 		return P_MALFORMED;
 	}
 	if (plen > RECORDING_MAX_PARTICIPANT) {
-		set_err(why, whylen, "participant name of %zu bytes exceeds %d", plen,
+		errbuf_set(why, whylen, "participant name of %zu bytes exceeds %d", plen,
 		        RECORDING_MAX_PARTICIPANT);
 		return P_MALFORMED;
 	}
 	fixed = REC_FIXED1 + plen + REC_FIXED2;
 	if (left < fixed) {
-		set_err(why, whylen, "the file ends inside a record");
+		errbuf_set(why, whylen, "the file ends inside a record");
 		return P_INCOMPLETE;
 	}
 	if (source_read(s, off + REC_FIXED1, prefix + REC_FIXED1, plen + REC_FIXED2, err, errlen) < 0)
 		return P_IO;
 	if (!safe_text(prefix + REC_FIXED1, plen)) {
-		set_err(why, whylen, "participant name with unprintable characters");
+		errbuf_set(why, whylen, "participant name with unprintable characters");
 		return P_MALFORMED;
 	}
 	memcpy(r->participant, prefix + REC_FIXED1, plen);
@@ -1044,22 +1020,22 @@ static int parse_record(const struct source *s, uint64_t off, const unsigned cha
 	r->time_us = get64(prefix + REC_FIXED1 + plen + 1);
 	r->len = get32(prefix + REC_FIXED1 + plen + 9);
 	if (r->flags & ~RECORDING_FLAGS_KNOWN) {
-		set_err(why, whylen, "unknown record flags 0x%02x", r->flags);
+		errbuf_set(why, whylen, "unknown record flags 0x%02x", r->flags);
 		return P_MALFORMED;
 	}
 	max = control_type(r->type) ? CTL_MAX : RECORDING_MAX_RECORD;
 	if (r->len > max) {
-		set_err(why, whylen, "%s record of %" PRIu32 " bytes exceeds %" PRIu32,
+		errbuf_set(why, whylen, "%s record of %" PRIu32 " bytes exceeds %" PRIu32,
 		        recording_type_name(r->type), r->len, max);
 		return P_MALFORMED;
 	}
 	if (control_type(r->type) && (r->stream != 0 || plen != 0 || r->flags != 0)) {
-		set_err(why, whylen, "%s record with a stream, participant or flags",
+		errbuf_set(why, whylen, "%s record with a stream, participant or flags",
 		        recording_type_name(r->type));
 		return P_MALFORMED;
 	}
 	if (left - fixed < (uint64_t)r->len + RECORDING_HASH_LEN) {
-		set_err(why, whylen, "the file ends inside a %s record", recording_type_name(r->type));
+		errbuf_set(why, whylen, "the file ends inside a %s record", recording_type_name(r->type));
 		return P_INCOMPLETE;
 	}
 	md_begin(md, prev);
@@ -1107,17 +1083,17 @@ static int check_control(const struct rec *r, uint64_t index, const unsigned cha
 	size_t msglen;
 
 	if (control_decode(r->control, r->len, &c) < 0) {
-		set_err(why, whylen, "malformed %s payload", name);
+		errbuf_set(why, whylen, "malformed %s payload", name);
 		return -1;
 	}
 	if (c.records != index || c.bytes != r->offset) {
-		set_err(why, whylen, "%s claims %" PRIu64 " records and %" PRIu64 " bytes before it, "
+		errbuf_set(why, whylen, "%s claims %" PRIu64 " records and %" PRIu64 " bytes before it, "
 		        "found %" PRIu64 " and %" PRIu64 ": records were removed or inserted",
 		        name, c.records, c.bytes, index, r->offset);
 		return -1;
 	}
 	if (CRYPTO_memcmp(c.chain, chain, RECORDING_HASH_LEN) != 0) {
-		set_err(why, whylen, "%s chain value does not match the records before it", name);
+		errbuf_set(why, whylen, "%s chain value does not match the records before it", name);
 		return -1;
 	}
 	if (key == NULL)
@@ -1125,10 +1101,10 @@ static int check_control(const struct rec *r, uint64_t index, const unsigned cha
 	msglen = signed_message(msg, r->type, header_hash, c.records, c.bytes, c.chain);
 	if (!verify_signature(key, msg, msglen, c.sig, c.siglen)) {
 		if (memcmp(key_id, header_key_id, RECORDING_HASH_LEN) != 0)
-			set_err(why, whylen, "bad signature on the %s: the recording names another relay "
+			errbuf_set(why, whylen, "bad signature on the %s: the recording names another relay "
 			        "key than the one given", name);
 		else
-			set_err(why, whylen, "bad signature on the %s", name);
+			errbuf_set(why, whylen, "bad signature on the %s", name);
 		return -1;
 	}
 	return 0;
@@ -1277,14 +1253,14 @@ static int verify_source(const struct source *s, EVP_PKEY *key, struct recording
 		}
 		res->records++;
 		if (CRYPTO_memcmp(r->computed, r->stored, RECORDING_HASH_LEN) != 0) {
-			set_err(why, sizeof why, "chain mismatch: this %s record was altered, or records "
+			errbuf_set(why, sizeof why, "chain mismatch: this %s record was altered, or records "
 			        "before it were removed, duplicated or reordered", recording_type_name(r->type));
 		} else if (control_type(r->type) &&
 		           check_control(r, index, chain, header_hash, key, key_id, res->header.key_id, why,
 		                         sizeof why) < 0) {
 			/* why is set */
 		} else if (r->type == RECORDING_TRAILER && r->end != s->size) {
-			set_err(why, sizeof why, "%" PRIu64 " bytes follow the trailer", s->size - r->end);
+			errbuf_set(why, sizeof why, "%" PRIu64 " bytes follow the trailer", s->size - r->end);
 		} else {
 			why[0] = '\0';
 		}
@@ -1404,7 +1380,7 @@ static int reader_start(struct recording_reader *r, char *err, size_t errlen)
 	if (p == P_IO)
 		return -1;
 	if (p != P_OK) {
-		set_err(err, errlen, "recording header: %s", why);
+		errbuf_set(err, errlen, "recording header: %s", why);
 		return -1;
 	}
 	memcpy(r->chain, r->header_hash, sizeof r->chain);
@@ -1459,7 +1435,7 @@ static int reader_fail(struct recording_reader *r, char *err, size_t errlen, con
 	snprintf(r->error, sizeof r->error, "record %" PRIu64 " at offset %" PRIu64 ": %s", r->index,
 	         r->off, why);
 	r->done = -1;
-	set_err(err, errlen, "%s", r->error);
+	errbuf_set(err, errlen, "%s", r->error);
 	return -1;
 }
 
@@ -1472,7 +1448,7 @@ int recording_reader_next(struct recording_reader *r, struct recording_record *r
 	memset(rec, 0, sizeof *rec);
 	for (;;) {
 		if (r->done < 0) {
-			set_err(err, errlen, "%s", r->error);
+			errbuf_set(err, errlen, "%s", r->error);
 			return -1;
 		}
 		if (r->done > 0)

@@ -156,3 +156,46 @@ long long support_count_rows(struct store *store, const char *table)
 	sqlite3_finalize(stmt);
 	return n;
 }
+
+void put(struct bytes *b, const void *src, size_t n)
+{
+	if (n == 0)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		if (b->p == NULL)
+			fail_msg("out of memory");
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, src, n);
+	b->len += n;
+}
+
+void put_u8(struct bytes *b, unsigned v)
+{
+	uint8_t c = (uint8_t)v;
+
+	put(b, &c, 1);
+}
+
+void put_u16(struct bytes *b, unsigned v)
+{
+	put_u8(b, (v >> 8) & 0xff);
+	put_u8(b, v & 0xff);
+}
+
+void put_u32(struct bytes *b, uint32_t v)
+{
+	put_u16(b, v >> 16);
+	put_u16(b, v & 0xffff);
+}
+
+void bytes_free(struct bytes *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}

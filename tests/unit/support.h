@@ -18,6 +18,7 @@
 #define CONCIERGE_TESTS_SUPPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 
@@ -67,5 +68,19 @@ char *support_read_file(const char *dir, const char *name, size_t *len);
 
 /* SELECT count(*) FROM table, on the store's connection. */
 long long support_count_rows(struct store *store, const char *table);
+
+/* Growable byte strings for building protocol streams in tests (fails the
+ * test on allocation failure).  Start zeroed; bytes_free resets to empty.
+ * Multi-byte values are written big-endian (network order). */
+struct bytes {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+void put(struct bytes *b, const void *src, size_t n);
+void put_u8(struct bytes *b, unsigned v);
+void put_u16(struct bytes *b, unsigned v);
+void put_u32(struct bytes *b, uint32_t v);
+void bytes_free(struct bytes *b);
 
 #endif

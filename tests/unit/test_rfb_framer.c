@@ -17,51 +17,8 @@
 #include <string.h>
 
 #include "concierge_limits.h"
+#include "support.h"
 #include "rfb_framer.h"
-
-/* ---- growable byte strings ---------------------------------------------- */
-
-struct bytes {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void put(struct bytes *b, const void *src, size_t n)
-{
-	if (n == 0)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		b->p = realloc(b->p, cap);
-		if (b->p == NULL)
-			fail_msg("out of memory");
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, src, n);
-	b->len += n;
-}
-
-static void put_u8(struct bytes *b, unsigned v)
-{
-	uint8_t c = (uint8_t)v;
-
-	put(b, &c, 1);
-}
-
-static void put_u16(struct bytes *b, unsigned v)
-{
-	put_u8(b, (v >> 8) & 0xff);
-	put_u8(b, v & 0xff);
-}
-
-static void put_u32(struct bytes *b, uint32_t v)
-{
-	put_u16(b, v >> 16);
-	put_u16(b, v & 0xffff);
-}
 
 static void put_fill(struct bytes *b, size_t n, unsigned seed)
 {
