@@ -406,15 +406,11 @@ static void on_splice_closed(void *ctx, const char *why)
 void participant_splice(struct participant *p)
 {
 	struct live_session *ls = p->session;
-	char idtext[16];
 
 	if (p->timer)
 		evtimer_del(p->timer);
 	p->state = P_LIVE;
-	snprintf(idtext, sizeof idtext, "%d", p->id);
-	record_event(ls, "JOIN", "participant", idtext, "user", p->user, "role", p->role, "kind",
-	             p->shell ? "shell" : "screen", "rights", rights_name(p->shell, p->granted_control),
-	             (char *)NULL);
+	record_participant_joined(p, rights_name(p->shell, p->granted_control));
 	bufferevent_setcb(p->ssh_bev, NULL, NULL, NULL, NULL);
 	p->ssh_side = p->ssh_bev;
 	if (p->shell)

@@ -150,6 +150,8 @@ void record_data(struct live_session *ls, enum recording_type type, int stream,
                  const char *participant, int dropped, const void *data, size_t len);
 /* A participant allowed in: starts the recorder leg its kind needs. */
 void record_participant_allowed(struct participant *p);
+/* JOIN event and the participant on the recording's database row. */
+void record_participant_joined(struct participant *p, const char *rights);
 /* 1 when the participant's kind is being recorded (it may be spliced). */
 int record_ready_for(const struct participant *p);
 /* STREAM token digest of a recorder leg: attaches `bev` and returns 1, else 0. */

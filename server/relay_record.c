@@ -74,6 +74,18 @@ void record_data(struct live_session *ls, enum recording_type type, int stream,
 		record_broken(ls, session_record_error(ls->record));
 }
 
+void record_participant_joined(struct participant *p, const char *rights)
+{
+	struct live_session *ls = p->session;
+	char idtext[16];
+
+	snprintf(idtext, sizeof idtext, "%d", p->id);
+	record_event(ls, "JOIN", "participant", idtext, "user", p->user, "role", p->role, "kind",
+	             p->shell ? "shell" : "screen", "rights", rights, (char *)NULL);
+	if (record_ok(ls) && session_record_participant(ls->record, p->user) < 0)
+		record_broken(ls, session_record_error(ls->record));
+}
+
 /* ---- recorder legs ------------------------------------------------------ */
 
 static int needs_leg(const struct participant *p)
