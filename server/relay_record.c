@@ -144,7 +144,7 @@ static void leg_fail(struct record_leg *leg, const char *why)
 static void leg_ready(struct record_leg *leg)
 {
 	struct live_session *ls = leg->session;
-	char idtext[16], wtext[16] = "", htext[16] = "";
+	char idtext[16], wtext[16], htext[16];
 
 	leg->announced = 1;
 	snprintf(idtext, sizeof idtext, "%d", leg->id);
@@ -153,9 +153,11 @@ static void leg_ready(struct record_leg *leg)
 		recorder_leg_size(leg->rfb, &w, &h);
 		snprintf(wtext, sizeof wtext, "%u", w);
 		snprintf(htext, sizeof htext, "%u", h);
+		record_event(ls, "RECORDER", "kind", "screen", "stream", idtext, "state", "start", "width",
+		             wtext, "height", htext, (char *)NULL);
+	} else {
+		record_event(ls, "RECORDER", "kind", "shell", "stream", idtext, "state", "start", (char *)NULL);
 	}
-	record_event(ls, "RECORDER", "kind", leg->shell ? "shell" : "screen", "stream", idtext, "state",
-	             "start", "width", wtext, "height", htext, (char *)NULL);
 	log_info("event=recorder_started session=%s kind=%s stream=%d", ls->id,
 	         leg->shell ? "shell" : "screen", leg->id);
 	for (struct participant *p = ls->participants; p; p = p->next)
