@@ -96,6 +96,13 @@ step "7. Audit trail so far (every decision, chained)"
 "$BIN/concierge" audit list --ticket INC0012345
 "$BIN/concierge" audit verify
 
+step "8. The session is recorded against its ticket (screen, input, events; signed checkpoints every second)"
+"$BIN/concierge" recording list --ticket INC0012345
+REC_ID=$("$BIN/concierge" recording list --ticket INC0012345 --json | sed -n 's/^\[{"id":\([0-9]*\).*/\1/p')
+if [ -n "$REC_ID" ]; then
+	"$BIN/concierge" recording timeline "$REC_ID"
+fi
+
 cat <<NEXT
 
 The demo is live. In another terminal, paste:
@@ -110,6 +117,12 @@ then point any VNC viewer at localhost:5900, for example:
 Also try:
   ssh -i $DEMO/dana_key -p $SSH_PORT -o UserKnownHostsFile=$DEMO/known_hosts dana@127.0.0.1 sessions
   cd $DEMO && $BIN/concierge audit list --ticket INC0012345
+
+As an auditor (end the session first so the recording gets its signed trailer):
+  ssh -i $DEMO/dana_key -p $SSH_PORT -o UserKnownHostsFile=$DEMO/known_hosts dana@127.0.0.1 session end $SID
+  cd $DEMO && $BIN/concierge recording list
+  cd $DEMO && $BIN/concierge recording verify ${REC_ID:-ID}
+  cd $DEMO && $BIN/concierge recording timeline ${REC_ID:-ID}
 
 Press Ctrl-C here to stop the relay and the agent and remove the demo state.
 NEXT

@@ -14,6 +14,9 @@ check "demo's self-check received the exact demo pattern" grep -Eq "^demo ok fra
 check "demo prints the ssh -L command to paste" grep -Eq -- "-N -L 5900:s[0-9a-f]{8}:5900 dana@127.0.0.1" "$out"
 check "demo prints the viewer command" grep -q "vncviewer localhost:5900" "$out"
 check "demo audit chain verifies" grep -q "audit log intact" "$out"
+check "demo shows the session's recording against its ticket" grep -Eq "INC0012345 +s[0-9a-f]{8} +recording" "$out"
+check "demo shows the recording's timeline with the self-check's join" grep -Eq "dana .*joined" "$out"
+check "demo prints the auditor's commands" grep -q "recording verify" "$out"
 check "demo removes its temporary state" test ! -e "$root/build/demo"
 demo_processes() { # relay or agent processes still running in the demo folder
 	local p
