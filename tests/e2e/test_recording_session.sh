@@ -12,12 +12,15 @@
 cd "$WORK"
 check "relay starts" relay_setup
 REC() { "$CONCIERGE" --config "$CONF" recording "$@"; }
+demo_session() { # TICKET AGENT: dana's session -> SID, with an auto-accepting demo agent connected
+	new_session dana "$1" || return 1
+	agent_start "$2" --screen demo --code "$CODE" --auto-accept
+	wait_for_log "$2.out" "Connected to your IT desk" 10
+}
 
 # --- a recorded session with two participants
-check "session for INC0005001" new_session dana INC0005001
+check "session for INC0005001 with a demo agent connected" demo_session INC0005001 a1
 S1=$SID
-agent_start a1 --screen demo --code "$CODE" --auto-accept
-check "agent connects" wait_for_log a1.out "Connected to your IT desk" 10
 check "control forward for dana" forward dana "$S1" 5900
 P_DANA=$LPORT
 check "view-only forward for dina" forward dina "$S1" 5901
@@ -52,10 +55,8 @@ check "timeline: the session end and its reason" grep -Eq "end.*ended by dana" t
 check "the timeline access is audited" audit_has "recording.timeline .*INC0005001"
 
 # --- a recordings folder that cannot be written: nobody joins
-check "session for INC0005002" new_session dana INC0005002
+check "session for INC0005002 with a demo agent connected" demo_session INC0005002 a2
 S2=$SID
-agent_start a2 --screen demo --code "$CODE" --auto-accept
-check "agent 2 connects" wait_for_log a2.out "Connected to your IT desk" 10
 # A file where the ticket's folder must go: even root cannot create it.
 : >state/recordings/INC0005002
 check "forward for the unrecordable session" forward dana "$S2" 5900
@@ -73,10 +74,8 @@ agent_say a2 q
 kill -TERM $RELAY_PID; wait $RELAY_PID 2>/dev/null
 CONCIERGE_RECORDING_FAIL_AFTER_BYTES=200000 relay_start
 check "relay restarted with a disk that fills after 200 kB" test -n "$RELAY_PID"
-check "session for INC0005003" new_session dana INC0005003
+check "session for INC0005003 with a demo agent connected" demo_session INC0005003 a3
 S3=$SID
-agent_start a3 --screen demo --code "$CODE" --auto-accept
-check "agent 3 connects" wait_for_log a3.out "Connected to your IT desk" 10
 check "forward for the filling disk" forward dana "$S3" 5900
 "$PROBE" "127.0.0.1:$LPORT" --hold 30 --timeout 40 >full.out 2>&1 &
 FULL_PROBE=$!
@@ -94,10 +93,8 @@ kill -TERM $RELAY_PID; wait $RELAY_PID 2>/dev/null
 relay_start
 
 # --- kill -9 of the relay mid-session: verified up to the last checkpoint
-check "session for INC0005004" new_session dana INC0005004
+check "session for INC0005004 with a demo agent connected" demo_session INC0005004 a4
 S4=$SID
-agent_start a4 --screen demo --code "$CODE" --auto-accept
-check "agent 4 connects" wait_for_log a4.out "Connected to your IT desk" 10
 check "forward for the crash" forward dana "$S4" 5900
 "$PROBE" "127.0.0.1:$LPORT" --hold 20 --timeout 30 >crash.out 2>&1 &
 sleep 3
