@@ -97,18 +97,7 @@ static struct replay *open_replay(const char *path, unsigned flags, uint32_t int
  * where it drew none). */
 static int frame_is_drawn(const struct synth_params *p, const struct replay_frame *f, uint64_t t)
 {
-	uint32_t leg;
-	uint64_t n;
-
-	if (!synth_expected(p, t, &leg, &n))
-		return !f->has_picture && f->pixels == NULL;
-	if (!f->has_picture || f->width != p->width || f->height != p->height)
-		return 0;
-	for (uint32_t y = 0; y < p->height; y++)
-		for (uint32_t x = 0; x < p->width; x++)
-			if (f->pixels[(size_t)y * p->width + x] != synth_pixel(p, synth_frame_number(leg, n), x, y))
-				return 0;
-	return 1;
+	return synth_frame_matches(p, t, f->has_picture, f->width, f->height, f->pixels);
 }
 
 static void test_legs_and_duration(void **state)
