@@ -44,6 +44,12 @@
 #define WRONG_CODES_WINDOW_S   60          /* ... per this many seconds */
 #define RATE_LIMIT_SOURCES     4096        /* addresses tracked at once */
 #define MAX_PARTICIPANTS       16          /* per session */
+/* Recording stream numbers: participants 1..999, screen recorder legs
+ * 1000 + k, shell recorder legs 2000 + k (k = 1..999). */
+#define RECORD_MAX_PARTICIPANT_ID 999
+#define RECORD_SCREEN_LEG_BASE    1000
+#define RECORD_SHELL_LEG_BASE     2000
+#define RECORD_MAX_LEGS           999      /* per session and kind */
 
 /* SSH commands (server/ssh_commands.c) */
 #define SSH_COMMAND_MAX        512         /* one command line */
@@ -73,6 +79,17 @@
 #define RECORDING_MAX_SESSION_ID 64
 #define RECORDING_MAX_HEADER     1024
 #define RECORDING_MAX_SIGNATURE  512
+
+/* Recordings in the database (server/recordings.c) */
+#define RECORDING_MAX_PATH       4096        /* a recording file's path (PATH_MAX) */
+#define RECORDING_MAX_PARTICIPANTS_TEXT 2048 /* space-separated names of one recording */
+#define RECORDING_MAX_FAILURE    512         /* why a recording failed or was cut short */
+
+/* Recording timeline (server/timeline.c) */
+#define TIMELINE_MAX_TEXT        1024        /* one entry's text; longer typing starts a new entry */
+#define TIMELINE_MAX_CLIPBOARD   200         /* clipboard bytes shown (the length is always given) */
+#define TIMELINE_MAX_STREAMS     64          /* input streams whose key modifiers and buttons are tracked */
+#define TIMELINE_TYPING_GAP_US   2000000     /* a typing pause this long ends a typed entry */
 
 /* RFB server -> client framer (server/rfb_framer.c, the recorder leg) */
 #define RFB_FRAMER_MAX_MESSAGE (64u * 1024 * 1024) /* one FramebufferUpdate, all rects */

@@ -4,15 +4,21 @@
  * Each command group lives in its own cli_<group>.c and exposes handlers.
  *
  * Exit codes (every command): 0 ok, 1 operational error, 2 usage error,
- * 3 verification found tampering.  Errors go to stderr and name the fix.
+ * 3 verification found tampering (audit log or recording), 4 a recording is
+ * truncated (cut short, e.g. by a relay crash; the verified part is sound).
+ * Errors go to stderr and name the fix.
  */
 #ifndef CONCIERGE_CLI_H
 #define CONCIERGE_CLI_H
 
+#include <openssl/evp.h>
+
 #include "config.h"
 #include "store.h"
 
-enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TAMPERED = 3 };
+enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TAMPERED = 3, CLI_TRUNCATED = 4 };
+
+struct recording_row;
 
 /* Options a command may accept; cli_main rejects those a command does not list. */
 enum cli_option {
@@ -51,6 +57,21 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens the database at cfg.database (must exist); prints the error itself. */
 int cli_open_store(struct cli_ctx *ctx, struct store **store);
 
+/* A listing command's print state: --json and rows printed so far. */
+struct cli_listing {
+	int json, count;
+};
+/* Runs a listing: opens the store, calls query(ctx, store, state, ...) (it
+ * prints each row and counts it in *listing), brackets --json output as an
+ * array and prints `empty` in text mode when nothing was listed. */
+typedef int (*cli_list_query)(struct cli_ctx *ctx, struct store *store, void *state, char *err,
+                              size_t errlen);
+int cli_run_listing(struct cli_ctx *ctx, cli_list_query query, struct cli_listing *listing,
+                    void *state, const char *empty);
+/* The same for a listing with --ticket whose state is a bare cli_listing:
+ * "no <noun>[ for ticket ID]" when empty. */
+int cli_run_ticket_listing(struct cli_ctx *ctx, cli_list_query query, const char *noun);
+
 /* Command handlers, by group. */
 int cli_init(struct cli_ctx *ctx);
 int cli_user_add(struct cli_ctx *ctx);
@@ -64,5 +85,26 @@ int cli_ticket_close(struct cli_ctx *ctx);
 int cli_audit_list(struct cli_ctx *ctx);
 int cli_audit_verify(struct cli_ctx *ctx);
 int cli_audit_head(struct cli_ctx *ctx);
+int cli_recording_list(struct cli_ctx *ctx);
+int cli_recording_verify(struct cli_ctx *ctx);     /* exit 0 intact, 4 truncated, 3 tampered */
+int cli_recording_timeline(struct cli_ctx *ctx);   /* exit 3 tampered (no timeline) */
+
+/* Shared by the `recording` commands (cli_recording*.c).
+ * cli_recording_resolve: ID (all digits) = a database row, whose file must
+ * exist; PATH = a file, looked up in the database by its realpath; a file
+ * the database does not know still works (row from its header, id 0, state
+ * ""; nothing but the path when the header does not parse).  Prints its own
+ * error; returns CLI_OK or CLI_FAIL. */
+int cli_recording_resolve(struct cli_ctx *ctx, struct store *store, const char *id_or_path,
+                          struct recording_row *row);
+/* Audit row: actor ctx->actor, action recording.<action>, object
+ * recording:<id> (recording:<path> for id 0), the row's ticket.  Fails
+ * closed: CLI_FAIL (printed) when it cannot be written, and the caller must
+ * then not give access. */
+int cli_recording_audit_access(struct cli_ctx *ctx, struct store *store, const struct recording_row *row,
+                               const char *action, const char *details);
+/* The relay's verification key, certs_dir/relay.pem; NULL after printing why.
+ * The caller EVP_PKEY_free()s it. */
+EVP_PKEY *cli_recording_load_key(const struct cli_ctx *ctx);
 
 #endif
