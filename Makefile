@@ -14,9 +14,11 @@ SANITIZE ?=
 DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
-                xvfb xdotool x11-xserver-utils clang iproute2 tmux
+                xvfb xdotool x11-xserver-utils clang iproute2 tmux \
+                libpng-dev zlib1g-dev
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
-                libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes
+                libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes \
+                libpng zlib
 
 ifeq ($(SANITIZE),)
   BUILD    := build/rel
@@ -40,17 +42,22 @@ pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 COMMON_SRC := $(wildcard common/*.c)
 CLI_SRC        := $(wildcard server/cli_*.c)
-SERVER_LIB_SRC := $(filter-out server/%_main.c $(CLI_SRC),$(wildcard server/*.c))
+# The replay engine (libvncclient in a sandboxed child, libpng) stays out of
+# the relay: only the CLI and the tests link it.
+REPLAY_SRC     := $(wildcard server/replay*.c) server/png_writer.c
+SERVER_LIB_SRC := $(filter-out server/%_main.c $(CLI_SRC) $(REPLAY_SRC),$(wildcard server/*.c))
 AGENT_LIB_SRC  := $(filter-out agent/%_main.c,$(wildcard agent/*.c))
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 SERVER_LIB_OBJ := $(SERVER_LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 AGENT_LIB_OBJ := $(AGENT_LIB_SRC:%.c=$(BUILD)/%.o)
+REPLAY_OBJ := $(REPLAY_SRC:%.c=$(BUILD)/%.o)
 
 SERVER_LIBS := $(call pc_libs,openssl libssh sqlite3 libevent libevent_openssl libevent_pthreads) -lpthread
 AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl libvncserver x11 xext xdamage xtst xfixes) -lutil -lpthread
 TOOL_LIBS   := $(call pc_libs,libvncclient)
+REPLAY_LIBS := $(call pc_libs,libvncclient libpng zlib)
 CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)
 
 PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
@@ -67,9 +74,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BIN)/concierge: $(CLI_OBJ) $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+$(BIN)/concierge: $(CLI_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) -o $@
 
 $(BIN)/concierge-relay: $(BUILD)/server/relay_main.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -87,10 +94,38 @@ $(UNIT_SUPPORT_OBJ): tests/unit/support.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT_OBJ) $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka) $(CFLAGS) $(LDFLAGS) $^ \
-	    $(SERVER_LIBS) $(call pc_libs,cmocka) -o $@
+	    $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,cmocka) -o $@
+
+# The replay tests also link the synthetic recording generator (libvncserver).
+SYNTH_OBJ := $(BUILD)/tests/bench/synth_recording.o
+$(BUILD)/tests/test_png_writer: tests/unit/test_png_writer.c $(UNIT_SUPPORT_OBJ) $(SERVER_LIB_OBJ) \
+                                $(REPLAY_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka libpng) $(CFLAGS) $(LDFLAGS) $^ \
+	    $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,cmocka) -o $@
+
+$(BUILD)/tests/test_replay: tests/unit/test_replay.c $(UNIT_SUPPORT_OBJ) $(SYNTH_OBJ) $(SERVER_LIB_OBJ) \
+                            $(REPLAY_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/bench $(call pc_cflags,cmocka) $(CFLAGS) $(LDFLAGS) $^ \
+	    $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver cmocka) -o $@
+
+# ---- benchmarks (figures, not pass/fail): make bench-replay ----
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(SYNTH_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver) -o $@
+
+$(BUILD)/tests/bench/%.o: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/bench $(CFLAGS) -c $< -o $@
+
+BENCH_SECONDS ?= 3600
+bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
+	$(BUILD)/bench/replay_seek --seconds $(BENCH_SECONDS) --cache build/bench
+.PHONY: bench-replay
 
 $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)
@@ -144,6 +179,17 @@ build/fuzz/fuzz_rfb_framer: tests/fuzz/fuzz_rfb_framer.c server/rfb_framer.c com
 build/fuzz/fuzz_timeline: tests/fuzz/fuzz_timeline.c server/timeline.c server/recording.c server/json_out.c \
                          common/wire.c common/errbuf.c common/xmalloc.c common/log.c server/timeline.h \
                          server/recording.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@
+
+build/fuzz/fuzz_replay_keyframes: tests/fuzz/fuzz_replay_keyframes.c server/replay_keyframes.c server/replay_proto.c \
+                                  common/atomic_file.c common/errbuf.c common/xmalloc.c common/log.c \
+                                  server/replay_keyframes.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl zlib) -o $@
+
+build/fuzz/fuzz_replay_proto: tests/fuzz/fuzz_replay_proto.c server/replay_proto.c common/errbuf.c \
+                              server/replay_proto.h include/concierge_limits.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@
 
