@@ -85,4 +85,11 @@
 #define RFB_MAX_CUT_TEXT       (256 * 1024) /* ClientCutText payload */
 #define RFB_FILTER_MAX_MESSAGE (8 + RFB_MAX_CUT_TEXT) /* largest message kept whole */
 
+/* Recording exports and playback (server/cli_export.c, cli_play.c and their writers) */
+#define ASCIICAST_MAX_SIDE     4096        /* terminal columns or rows put in an asciicast */
+#define EXPORT_MAX_PNG_FRAMES  100000      /* --png frames in one export */
+#define CONTACT_SHEET_MAX_TILES 48         /* thumbnails on one contact sheet */
+#define EXPORT_MAX_INTERVAL_S  86400       /* --every at most a day */
+#define EXPORT_MAX_POSITION_S  (100 * 3600) /* --from at most 100 hours */
+
 #endif
