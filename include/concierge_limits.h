@@ -74,6 +74,11 @@
 #define RECORDING_MAX_HEADER     1024
 #define RECORDING_MAX_SIGNATURE  512
 
+/* Recordings in the database (server/recordings.c) */
+#define RECORDING_MAX_PATH       4096        /* a recording file's path (PATH_MAX) */
+#define RECORDING_MAX_PARTICIPANTS_TEXT 2048 /* space-separated names of one recording */
+#define RECORDING_MAX_FAILURE    512         /* why a recording failed or was cut short */
+
 /* RFB server -> client framer (server/rfb_framer.c, the recorder leg) */
 #define RFB_FRAMER_MAX_MESSAGE (64u * 1024 * 1024) /* one FramebufferUpdate, all rects */
 #define RFB_FRAMER_MAX_DIM     16384u              /* framebuffer and cursor width/height */

@@ -4,15 +4,21 @@
  * Each command group lives in its own cli_<group>.c and exposes handlers.
  *
  * Exit codes (every command): 0 ok, 1 operational error, 2 usage error,
- * 3 verification found tampering.  Errors go to stderr and name the fix.
+ * 3 verification found tampering (audit log or recording), 4 a recording is
+ * truncated (cut short, e.g. by a relay crash; the verified part is sound).
+ * Errors go to stderr and name the fix.
  */
 #ifndef CONCIERGE_CLI_H
 #define CONCIERGE_CLI_H
 
+#include <openssl/evp.h>
+
 #include "config.h"
 #include "store.h"
 
-enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TAMPERED = 3 };
+enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TAMPERED = 3, CLI_TRUNCATED = 4 };
+
+struct recording_row;
 
 /* Options a command may accept; cli_main rejects those a command does not list. */
 enum cli_option {
@@ -64,5 +70,23 @@ int cli_ticket_close(struct cli_ctx *ctx);
 int cli_audit_list(struct cli_ctx *ctx);
 int cli_audit_verify(struct cli_ctx *ctx);
 int cli_audit_head(struct cli_ctx *ctx);
+
+/* Shared by the `recording` commands (cli_recording*.c).
+ * cli_recording_resolve: ID (all digits) = a database row, whose file must
+ * exist; PATH = a file, looked up in the database by its realpath; a file
+ * the database does not know still works (row from its header, id 0, state
+ * ""; nothing but the path when the header does not parse).  Prints its own
+ * error; returns CLI_OK or CLI_FAIL. */
+int cli_recording_resolve(struct cli_ctx *ctx, struct store *store, const char *id_or_path,
+                          struct recording_row *row);
+/* Audit row: actor ctx->actor, action recording.<action>, object
+ * recording:<id> (recording:<path> for id 0), the row's ticket.  Fails
+ * closed: CLI_FAIL (printed) when it cannot be written, and the caller must
+ * then not give access. */
+int cli_recording_audit_access(struct cli_ctx *ctx, struct store *store, const struct recording_row *row,
+                               const char *action, const char *details);
+/* The relay's verification key, certs_dir/relay.pem; NULL after printing why.
+ * The caller EVP_PKEY_free()s it. */
+EVP_PKEY *cli_recording_load_key(const struct cli_ctx *ctx);
 
 #endif

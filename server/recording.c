@@ -1233,6 +1233,7 @@ static int verify_source(const struct source *s, EVP_PKEY *key, struct recording
 		return RECORDING_TAMPERED;
 	}
 	res->header_ok = 1;
+	to_hex(header_hash, RECORDING_HASH_LEN, res->header_hash);
 	memcpy(chain, header_hash, sizeof chain);
 	memset(verified_chain, 0, sizeof verified_chain);
 	md = md_new();
@@ -1277,6 +1278,11 @@ static int verify_source(const struct source *s, EVP_PKEY *key, struct recording
 			res->tail_records = 0;
 			memcpy(verified_chain, chain, RECORDING_HASH_LEN);
 			trailer = r->type == RECORDING_TRAILER;
+			if (trailer) { /* check_control decoded it already: it parses */
+				struct control c;
+				control_decode(r->control, r->len, &c);
+				to_hex(c.sig, c.siglen, res->signature);
+			}
 		} else {
 			res->data_records++;
 			res->tail_records++;

@@ -173,6 +173,8 @@ struct recording_verify_result {
 	uint64_t first_bad_offset;      /* TAMPERED: its byte offset */
 	char why[384];                  /* TAMPERED: what is wrong; TRUNCATED: how the tail ends */
 	char chain[RECORDING_HASH_HEX]; /* last verified chain value (the trailer's when INTACT) */
+	char header_hash[RECORDING_HASH_HEX]; /* H0, when the header parsed */
+	char signature[2 * RECORDING_MAX_SIGNATURE + 1]; /* INTACT: the trailer's signature, hex */
 };
 
 /* Verifies the file at `path` (or `len` bytes at `data`).  `key` (public

@@ -371,23 +371,29 @@ out:
 	return rc;
 }
 
+int sessions_ticket_of(struct store *store, const char *session_id, char ticket_id[TICKET_ID_MAX + 1],
+                       char *err, size_t errlen)
+{
+	const char *find[] = { session_id };
+	int found = store_query_text(store, "cannot look up the session",
+	                             "SELECT ticket_id FROM sessions WHERE id = ?1", 1, find, ticket_id,
+	                             TICKET_ID_MAX + 1, err, errlen);
+
+	if (found == 0)
+		snprintf(err, errlen, "no session %.64s", session_id);
+	return found;
+}
+
 int sessions_end(struct store *store, const char *actor, const char *session_id, const char *reason,
                  char *err, size_t errlen)
 {
 	char ticket[TICKET_ID_MAX + 1], state[16], now[32], details[160];
 	const char *find[] = { session_id };
-	int found;
 
 	if (store_begin(store, err, errlen) < 0)
 		return -1;
-	found = store_query_text(store, "cannot look up the session",
-	                         "SELECT ticket_id FROM sessions WHERE id = ?1", 1, find, ticket,
-	                         sizeof ticket, err, errlen);
-	if (found <= 0) {
-		if (found == 0)
-			snprintf(err, errlen, "no session %s", session_id);
+	if (sessions_ticket_of(store, session_id, ticket, err, errlen) <= 0)
 		goto fail;
-	}
 	if (store_query_text(store, "cannot look up the session",
 	                     "SELECT state FROM sessions WHERE id = ?1", 1, find, state, sizeof state,
 	                     err, errlen) < 0)

@@ -61,6 +61,10 @@ int sessions_resume(struct store *store, const char *session_id, const char *tok
 
 /* Ends a session (idempotent: 0 when already ended).  Marks open
  * participant rows left with the same reason. */
+/* The ticket of session `session_id` (any state): 1 found, 0 none ("no
+ * session ..." in err), -1 error.  Runs inside the caller's transaction. */
+int sessions_ticket_of(struct store *store, const char *session_id, char ticket_id[TICKET_ID_MAX + 1],
+                       char *err, size_t errlen);
 int sessions_end(struct store *store, const char *actor, const char *session_id, const char *reason,
                  char *err, size_t errlen);
 

@@ -90,6 +90,24 @@ static const char *const migrations[] = {
 	"ALTER TABLE sessions ADD COLUMN started_at TEXT;"
 	"CREATE INDEX sessions_locator ON sessions(code_locator) WHERE state = 'waiting';"
 	"ALTER TABLE participants ADD COLUMN left_reason TEXT;",
+	/* 3: session recordings, one row per file (server/recordings.c) */
+	"CREATE TABLE recordings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id TEXT NOT NULL REFERENCES tickets(id),"
+	"  session_id TEXT NOT NULL REFERENCES sessions(id),"
+	"  path TEXT NOT NULL UNIQUE,"
+	"  state TEXT NOT NULL CHECK (state IN ('recording','complete','truncated','failed')),"
+	"  started_at TEXT NOT NULL,"
+	"  ended_at TEXT,"
+	"  bytes INTEGER NOT NULL DEFAULT 0,"
+	"  records INTEGER NOT NULL DEFAULT 0,"
+	"  header_hash TEXT,"
+	"  final_hash TEXT,"
+	"  signature TEXT,"
+	"  participants TEXT NOT NULL DEFAULT '',"
+	"  failure TEXT);"
+	"CREATE INDEX recordings_ticket ON recordings(ticket_id);"
+	"CREATE INDEX recordings_session ON recordings(session_id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
