@@ -90,6 +90,24 @@
 #define RFB_MAX_CUT_TEXT       (256 * 1024) /* ClientCutText payload */
 #define RFB_FILTER_MAX_MESSAGE (8 + RFB_MAX_CUT_TEXT) /* largest message kept whole */
 
+/* Replay engine (server/replay*.c): what the parent accepts from a
+ * keyframes file or from the sandboxed decoder child */
+#define REPLAY_MAX_PATH          4096               /* recording and keyframes paths */
+#define REPLAY_MAX_PIXELS        (8192u * 8192u)    /* one framebuffer (256 MiB of 0x00RRGGBB) */
+#define REPLAY_MAX_DIRTY_RECTS   64                 /* per update handed out; more are merged */
+#define REPLAY_MAX_ERROR_TEXT    256                /* the child's error message */
+#define REPLAY_ZLIB_WINDOW       32768              /* ZRLE inflater state at a message boundary */
+#define REPLAY_MAX_KEYFRAMES     (1u << 20)         /* per keyframes file */
+#define REPLAY_MAX_KEYFRAME_FB   (REPLAY_MAX_PIXELS * 4u + 65536u) /* one compressed framebuffer */
+#define REPLAY_MAX_KEYFRAMES_FILE (64ull << 30)     /* a keyframes file larger than this is refused */
+#define REPLAY_MAX_LEG_RECORDS   (16u << 20)        /* RFB records indexed per recording */
+#define REPLAY_CHILD_TIMEOUT_MS  10000              /* longest wait for any progress of the child */
+#define REPLAY_CHILD_CPU_S       3600               /* CPU seconds of one decoder child */
+#define REPLAY_CHILD_MAX_AS      (2048ull << 20)    /* decoder child address space (no ASan) */
+
+/* PNG writer (server/png_writer.c) */
+#define PNG_WRITER_MAX_DIM       16384u             /* width and height */
+
 /* Recording exports and playback (server/cli_export.c, cli_play.c and their writers) */
 #define ASCIICAST_MAX_SIDE     4096        /* terminal columns or rows put in an asciicast */
 #define EXPORT_MAX_PNG_FRAMES  100000      /* --png frames in one export */

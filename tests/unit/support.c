@@ -199,3 +199,35 @@ void bytes_free(struct bytes *b)
 	free(b->p);
 	memset(b, 0, sizeof *b);
 }
+
+void put_rfb_handshake(struct bytes *b, unsigned w, unsigned h, const char *name)
+{
+	static const uint8_t pf[16] = { 32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0 };
+
+	put(b, "RFB 003.008\n", 12);
+	put_u8(b, 2); /* two security types: VNC auth, None */
+	put_u8(b, 2);
+	put_u8(b, 1);
+	put_u32(b, 0); /* SecurityResult OK */
+	put_u16(b, w);
+	put_u16(b, h);
+	put(b, pf, sizeof pf);
+	put_u32(b, (uint32_t)strlen(name));
+	put(b, name, strlen(name));
+}
+
+void put_rfb_update(struct bytes *b, unsigned nrects)
+{
+	put_u8(b, 0);
+	put_u8(b, 0);
+	put_u16(b, nrects);
+}
+
+void put_rfb_rect(struct bytes *b, unsigned x, unsigned y, unsigned w, unsigned h, int32_t enc)
+{
+	put_u16(b, x);
+	put_u16(b, y);
+	put_u16(b, w);
+	put_u16(b, h);
+	put_u32(b, (uint32_t)enc);
+}

@@ -83,4 +83,11 @@ void put_u16(struct bytes *b, unsigned v);
 void put_u32(struct bytes *b, uint32_t v);
 void bytes_free(struct bytes *b);
 
+/* RFB 3.8 server->client builders: the handshake up to ServerInit (security
+ * types VNC auth and None, SecurityResult OK, the recorder's pixel format),
+ * a FramebufferUpdate header, and a rectangle header. */
+void put_rfb_handshake(struct bytes *b, unsigned w, unsigned h, const char *name);
+void put_rfb_update(struct bytes *b, unsigned nrects);
+void put_rfb_rect(struct bytes *b, unsigned x, unsigned y, unsigned w, unsigned h, int32_t enc);
+
 #endif

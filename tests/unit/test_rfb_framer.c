@@ -28,47 +28,15 @@ static void put_fill(struct bytes *b, size_t n, unsigned seed)
 
 /* ---- stream builders ------------------------------------------------------ */
 
-static void put_handshake(struct bytes *b, unsigned w, unsigned h, const char *name)
-{
-	static const uint8_t pf[16] = { 32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0 };
-
-	put(b, "RFB 003.008\n", 12);
-	put_u8(b, 2); /* two security types: VNC auth, None */
-	put_u8(b, 2);
-	put_u8(b, 1);
-	put_u32(b, 0); /* SecurityResult OK */
-	put_u16(b, w);
-	put_u16(b, h);
-	put(b, pf, sizeof pf);
-	put_u32(b, (uint32_t)strlen(name));
-	put(b, name, strlen(name));
-}
-
-static void put_update(struct bytes *b, unsigned nrects)
-{
-	put_u8(b, 0);
-	put_u8(b, 0);
-	put_u16(b, nrects);
-}
-
-static void put_rect(struct bytes *b, unsigned x, unsigned y, unsigned w, unsigned h, int32_t enc)
-{
-	put_u16(b, x);
-	put_u16(b, y);
-	put_u16(b, w);
-	put_u16(b, h);
-	put_u32(b, (uint32_t)enc);
-}
-
 static void put_raw(struct bytes *b, unsigned x, unsigned y, unsigned w, unsigned h)
 {
-	put_rect(b, x, y, w, h, 0);
+	put_rfb_rect(b, x, y, w, h, 0);
 	put_fill(b, (size_t)w * h * 4, x + y);
 }
 
 static void put_zrle(struct bytes *b, unsigned x, unsigned y, unsigned w, unsigned h, uint32_t len)
 {
-	put_rect(b, x, y, w, h, 16);
+	put_rfb_rect(b, x, y, w, h, 16);
 	put_u32(b, len);
 	put_fill(b, len, 0x78); /* not real zlib: the framer never inflates */
 }
@@ -192,31 +160,31 @@ static void build_session(struct session *s)
 	struct bytes *b = &s->b;
 
 	memset(s, 0, sizeof *s);
-	put_handshake(b, 640, 480, "demo desktop");
+	put_rfb_handshake(b, 640, 480, "demo desktop");
 	mark(s);
 	/* 0: Raw, CopyRect, ZRLE, a 0-wide Raw */
-	put_update(b, 4);
+	put_rfb_update(b, 4);
 	put_raw(b, 0, 0, 2, 2);
-	put_rect(b, 10, 10, 20, 20, 1);
+	put_rfb_rect(b, 10, 10, 20, 20, 1);
 	put_u16(b, 100);
 	put_u16(b, 100);
 	put_zrle(b, 600, 440, 40, 40, 300);
 	put_raw(b, 640, 475, 0, 5);
 	mark(s);
 	/* 1: DesktopSize then a Raw rect only inside the new size */
-	put_update(b, 2);
-	put_rect(b, 0, 0, 800, 600, -223);
+	put_rfb_update(b, 2);
+	put_rfb_rect(b, 0, 0, 800, 600, -223);
 	put_raw(b, 790, 590, 10, 10);
 	mark(s);
 	/* 2: Cursor 9x3 with a mask of 2 bytes per row */
-	put_update(b, 1);
-	put_rect(b, 4, 1, 9, 3, -239);
+	put_rfb_update(b, 1);
+	put_rfb_rect(b, 4, 1, 9, 3, -239);
 	put_fill(b, 9 * 3 * 4 + 2 * 3, 5);
 	mark(s);
 	/* 3: LastRect after one rect of a declared 65535 */
-	put_update(b, 0xffff);
+	put_rfb_update(b, 0xffff);
 	put_zrle(b, 0, 0, 800, 600, 17);
-	put_rect(b, 0, 0, 0, 0, -224);
+	put_rfb_rect(b, 0, 0, 0, 0, -224);
 	mark(s);
 	/* 4: Bell */
 	put_u8(b, 2);
@@ -232,7 +200,7 @@ static void build_session(struct session *s)
 	put_fill(b, 12, 9);
 	mark(s);
 	/* 7: an empty update, 8: an empty cut text */
-	put_update(b, 0);
+	put_rfb_update(b, 0);
 	mark(s);
 	put_cut_text(b, "");
 	mark(s);
@@ -399,13 +367,13 @@ static void test_handshake_violations(void **state)
 	put_u32(&b, 1); /* SecurityResult failed */
 	expect_violation(&b, 14, 0, "SecurityResult");
 	b.len = 0;
-	put_handshake(&b, 0, 0, "x");
+	put_rfb_handshake(&b, 0, 0, "x");
 	expect_violation(&b, 19, 0, "ServerInit framebuffer size 0x0");
 	b.len = 0;
-	put_handshake(&b, 16385, 10, "x");
+	put_rfb_handshake(&b, 16385, 10, "x");
 	expect_violation(&b, 19, 0, "ServerInit framebuffer size");
 	b.len = 0;
-	put_handshake(&b, 10, 10, "");
+	put_rfb_handshake(&b, 10, 10, "");
 	b.len -= 4;
 	put_u32(&b, RFB_FRAMER_MAX_NAME + 1);
 	expect_violation(&b, 19, 0, "name");
@@ -418,7 +386,7 @@ static void test_message_violations(void **state)
 	size_t hs;
 
 	(void)state;
-	put_handshake(&b, 640, 480, "d");
+	put_rfb_handshake(&b, 640, 480, "d");
 	hs = b.len;
 
 	put_u8(&b, 9);
@@ -428,42 +396,42 @@ static void test_message_violations(void **state)
 	expect_violation(&b, hs, 1, "type 4");
 
 	b.len = hs;
-	put_update(&b, 2);
+	put_rfb_update(&b, 2);
 	put_raw(&b, 0, 0, 1, 1);
-	put_rect(&b, 0, 0, 1, 1, 7); /* Tight: not requested */
+	put_rfb_rect(&b, 0, 0, 1, 1, 7); /* Tight: not requested */
 	expect_violation(&b, hs + 4 + 12 + 4, 1, "encoding 7");
 	b.len = hs;
-	put_update(&b, 1);
-	put_rect(&b, 0, 0, 1, 1, -314); /* an unrequested pseudo-encoding */
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 0, 0, 1, 1, -314); /* an unrequested pseudo-encoding */
 	expect_violation(&b, hs + 4, 1, "encoding -314");
 
 	b.len = hs;
-	put_update(&b, 1);
+	put_rfb_update(&b, 1);
 	put_raw(&b, 600, 0, 41, 1);
 	expect_violation(&b, hs + 4, 1, "outside the 640x480");
 	b.len = hs;
-	put_update(&b, 1);
+	put_rfb_update(&b, 1);
 	put_zrle(&b, 0, 470, 10, 11, 4);
 	expect_violation(&b, hs + 4, 1, "outside");
 	b.len = hs;
-	put_update(&b, 1);
-	put_rect(&b, 0, 0, 10, 10, 1);
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 0, 0, 10, 10, 1);
 	put_u16(&b, 631);
 	put_u16(&b, 0);
 	expect_violation(&b, hs + 4 + 12, 1, "CopyRect source");
 	b.len = hs;
-	put_update(&b, 1);
-	put_rect(&b, 65535, 65535, 65535, 65535, 0);
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 65535, 65535, 65535, 65535, 0);
 	expect_violation(&b, hs + 4, 1, "outside");
 
 	b.len = hs;
-	put_update(&b, 1);
-	put_rect(&b, 0, 0, 10, 10, 16);
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 0, 0, 10, 10, 16);
 	put_u32(&b, RFB_FRAMER_MAX_MESSAGE);
 	expect_violation(&b, hs + 4 + 12, 1, "exceeds");
 	b.len = hs;
-	put_update(&b, 1);
-	put_rect(&b, 0, 0, 10, 10, 16);
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 0, 0, 10, 10, 16);
 	put_u32(&b, 0xffffffffu);
 	expect_violation(&b, hs + 4 + 12, 1, "exceeds");
 
@@ -481,16 +449,16 @@ static void test_message_violations(void **state)
 	expect_violation(&b, hs, 1, "ServerCutText");
 
 	b.len = hs;
-	put_update(&b, 1);
-	put_rect(&b, 0, 0, 0, 0, -223);
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 0, 0, 0, 0, -223);
 	expect_violation(&b, hs + 4, 1, "DesktopSize framebuffer size 0x0");
 	b.len = hs;
-	put_update(&b, 1);
-	put_rect(&b, 0, 0, 20000, 10, -223);
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 0, 0, 20000, 10, -223);
 	expect_violation(&b, hs + 4, 1, "DesktopSize");
 	b.len = hs;
-	put_update(&b, 1);
-	put_rect(&b, 0, 0, 16385, 1, -239);
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 0, 0, 16385, 1, -239);
 	expect_violation(&b, hs + 4, 1, "Cursor");
 	free(b.p);
 }
@@ -502,28 +470,28 @@ static void test_update_limit(void **state)
 	size_t ok_len;
 
 	(void)state;
-	put_handshake(&b, 640, 480, "d");
-	put_update(&b, 1);
-	put_rect(&b, 0, 0, 16384, 16384, -223);
+	put_rfb_handshake(&b, 640, 480, "d");
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 0, 0, 16384, 16384, -223);
 	ok_len = b.len;
-	put_update(&b, 1);
-	put_rect(&b, 0, 0, 16384, 16384, 0);
+	put_rfb_update(&b, 1);
+	put_rfb_rect(&b, 0, 0, 16384, 16384, 0);
 	expect_violation(&b, ok_len + 4, 2, "exceeds");
 
 	/* ZRLE rects adding up past the limit. */
 	b.len = 0;
-	put_handshake(&b, 64, 64, "d");
-	put_update(&b, 3);
+	put_rfb_handshake(&b, 64, 64, "d");
+	put_rfb_update(&b, 3);
 	put_zrle(&b, 0, 0, 1, 1, RFB_FRAMER_MAX_MESSAGE / 2 - 16);
 	ok_len = b.len;
-	put_rect(&b, 0, 0, 1, 1, 16);
+	put_rfb_rect(&b, 0, 0, 1, 1, 16);
 	put_u32(&b, RFB_FRAMER_MAX_MESSAGE / 2);
 	expect_violation(&b, ok_len + 12, 1, "exceeds");
 
 	/* Exactly at the limit passes; one byte more does not. */
 	b.len = 0;
-	put_handshake(&b, 64, 64, "d");
-	put_update(&b, 1);
+	put_rfb_handshake(&b, 64, 64, "d");
+	put_rfb_update(&b, 1);
 	put_zrle(&b, 0, 0, 1, 1, RFB_FRAMER_MAX_MESSAGE - 20);
 	{
 		struct sink s;
@@ -578,9 +546,9 @@ static void test_memory_bounded(void **state)
 
 	(void)state;
 	assert_true(rfb_framer_footprint() <= 1024);
-	put_handshake(&hs, 1920, 1080, "big");
-	put_update(&hdr, 2);
-	put_rect(&hdr, 0, 0, 1920, 1080, 16);
+	put_rfb_handshake(&hs, 1920, 1080, "big");
+	put_rfb_update(&hdr, 2);
+	put_rfb_rect(&hdr, 0, 0, 1920, 1080, 16);
 	put_u32(&hdr, zlen);
 	put_raw(&tail, 0, 0, 3, 3);
 
