@@ -34,6 +34,17 @@ static const struct cli_command commands[] = {
 	  "verify the hash chain (exit 3 and the first bad row when tampered)", cli_audit_verify },
 	{ "audit", "head", 0, 0, OPT_JSON, "[--json]", "print the latest chain hash, to anchor elsewhere",
 	  cli_audit_head },
+	{ "recording", "export", 1, 1,
+	  OPT_PNG | OPT_EVERY | OPT_CONTACT_SHEET | OPT_ASCIICAST | OPT_FBS | OPT_STREAM | OPT_VIDEO,
+	  "ID|PATH [--png DIR [--every 5s]] [--contact-sheet FILE.png] [--asciicast FILE.cast]\n"
+	  "                             [--fbs FILE.fbs [--stream N]] [--video FILE.mp4]",
+	  "export a verified recording as PNG frames, a contact sheet, asciicast, FBS or video "
+	  "(audited; exit 3 when tampered, 4 when only the verified part of a truncated one was exported)",
+	  cli_recording_export },
+	{ "recording", "play", 1, 1, OPT_LISTEN | OPT_SPEED | OPT_FROM,
+	  "ID|PATH [--listen 127.0.0.1:PORT] [--speed X] [--from MM:SS]",
+	  "play a recording as a view-only VNC server with its timeline on stdout (audited)",
+	  cli_recording_play },
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -139,6 +150,16 @@ static int parse_options(struct cli_ctx *ctx, int argc, char **argv)
 		{ "title", required_argument, NULL, OPT_TITLE },
 		{ "requester", required_argument, NULL, OPT_REQUESTER },
 		{ "head", required_argument, NULL, OPT_HEAD },
+		{ "png", required_argument, NULL, OPT_PNG },
+		{ "every", required_argument, NULL, OPT_EVERY },
+		{ "contact-sheet", required_argument, NULL, OPT_CONTACT_SHEET },
+		{ "asciicast", required_argument, NULL, OPT_ASCIICAST },
+		{ "fbs", required_argument, NULL, OPT_FBS },
+		{ "stream", required_argument, NULL, OPT_STREAM },
+		{ "video", required_argument, NULL, OPT_VIDEO },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "speed", required_argument, NULL, OPT_SPEED },
+		{ "from", required_argument, NULL, OPT_FROM },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_args *a = &ctx->args;
@@ -169,6 +190,16 @@ static int parse_options(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_TITLE: a->title = optarg; break;
 		case OPT_REQUESTER: a->requester = optarg; break;
 		case OPT_HEAD: a->head = optarg; break;
+		case OPT_PNG: a->png_dir = optarg; break;
+		case OPT_EVERY: a->every = optarg; break;
+		case OPT_CONTACT_SHEET: a->contact_sheet = optarg; break;
+		case OPT_ASCIICAST: a->asciicast = optarg; break;
+		case OPT_FBS: a->fbs = optarg; break;
+		case OPT_STREAM: a->stream = optarg; break;
+		case OPT_VIDEO: a->video = optarg; break;
+		case OPT_LISTEN: a->listen = optarg; break;
+		case OPT_SPEED: a->speed = optarg; break;
+		case OPT_FROM: a->from = optarg; break;
 		}
 	}
 	a->pos = argv + optind;
