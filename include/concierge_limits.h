@@ -79,6 +79,12 @@
 #define RECORDING_MAX_PARTICIPANTS_TEXT 2048 /* space-separated names of one recording */
 #define RECORDING_MAX_FAILURE    512         /* why a recording failed or was cut short */
 
+/* Recording timeline (server/timeline.c) */
+#define TIMELINE_MAX_TEXT        1024        /* one entry's text; longer typing starts a new entry */
+#define TIMELINE_MAX_CLIPBOARD   200         /* clipboard bytes shown (the length is always given) */
+#define TIMELINE_MAX_STREAMS     64          /* input streams whose key modifiers and buttons are tracked */
+#define TIMELINE_TYPING_GAP_US   2000000     /* a typing pause this long ends a typed entry */
+
 /* RFB server -> client framer (server/rfb_framer.c, the recorder leg) */
 #define RFB_FRAMER_MAX_MESSAGE (64u * 1024 * 1024) /* one FramebufferUpdate, all rects */
 #define RFB_FRAMER_MAX_DIM     16384u              /* framebuffer and cursor width/height */

@@ -66,6 +66,21 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens the database at cfg.database (must exist); prints the error itself. */
 int cli_open_store(struct cli_ctx *ctx, struct store **store);
 
+/* A listing command's print state: --json and rows printed so far. */
+struct cli_listing {
+	int json, count;
+};
+/* Runs a listing: opens the store, calls query(ctx, store, state, ...) (it
+ * prints each row and counts it in *listing), brackets --json output as an
+ * array and prints `empty` in text mode when nothing was listed. */
+typedef int (*cli_list_query)(struct cli_ctx *ctx, struct store *store, void *state, char *err,
+                              size_t errlen);
+int cli_run_listing(struct cli_ctx *ctx, cli_list_query query, struct cli_listing *listing,
+                    void *state, const char *empty);
+/* The same for a listing with --ticket whose state is a bare cli_listing:
+ * "no <noun>[ for ticket ID]" when empty. */
+int cli_run_ticket_listing(struct cli_ctx *ctx, cli_list_query query, const char *noun);
+
 /* Command handlers, by group. */
 int cli_init(struct cli_ctx *ctx);
 int cli_user_add(struct cli_ctx *ctx);
@@ -79,6 +94,9 @@ int cli_ticket_close(struct cli_ctx *ctx);
 int cli_audit_list(struct cli_ctx *ctx);
 int cli_audit_verify(struct cli_ctx *ctx);
 int cli_audit_head(struct cli_ctx *ctx);
+int cli_recording_list(struct cli_ctx *ctx);
+int cli_recording_verify(struct cli_ctx *ctx);     /* exit 0 intact, 4 truncated, 3 tampered */
+int cli_recording_timeline(struct cli_ctx *ctx);   /* exit 3 tampered (no timeline) */
 /* A recording the auditor opens for export or play (cli_verified.c):
  * resolved, verified with the relay key and the access audited. */
 struct cli_verified {

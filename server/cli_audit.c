@@ -7,13 +7,9 @@
 #include "cli.h"
 #include "json_out.h"
 
-struct audit_print {
-	int json, count;
-};
-
 static void print_row(const struct audit_row *r, void *arg)
 {
-	struct audit_print *st = arg;
+	struct cli_listing *st = arg;
 
 	if (st->json) {
 		printf("%s{\"seq\":%" PRId64, st->count ? "," : "", r->seq);
@@ -36,27 +32,14 @@ static void print_row(const struct audit_row *r, void *arg)
 	st->count++;
 }
 
+static int query_audit(struct cli_ctx *ctx, struct store *store, void *state, char *err, size_t errlen)
+{
+	return audit_foreach(store, ctx->args.ticket, print_row, state, err, errlen);
+}
+
 int cli_audit_list(struct cli_ctx *ctx)
 {
-	struct audit_print st = { ctx->args.json, 0 };
-	struct store *store;
-	char err[512];
-	int rc;
-
-	if ((rc = cli_open_store(ctx, &store)) != CLI_OK)
-		return rc;
-	if (st.json)
-		printf("[");
-	rc = audit_foreach(store, ctx->args.ticket, print_row, &st, err, sizeof err);
-	store_close(store);
-	if (rc < 0)
-		return cli_fail("%s", err);
-	if (st.json)
-		printf("]\n");
-	else if (st.count == 0)
-		printf("no audit rows%s%s\n", ctx->args.ticket ? " for ticket " : "",
-		       ctx->args.ticket ? ctx->args.ticket : "");
-	return CLI_OK;
+	return cli_run_ticket_listing(ctx, query_audit, "audit rows");
 }
 
 static int valid_hash_text(const char *s)

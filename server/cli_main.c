@@ -14,6 +14,10 @@
 #include "concierge_version.h"
 #include "log.h"
 
+#define RECORDING_ARG_HELP \
+	"ID is a recording id from 'concierge recording list'; PATH a recording file (found in the\n" \
+	"database by its real path; a file the database does not know is checked on its own).\n"
+
 static const struct cli_command commands[] = {
 	{ "init", NULL, 0, 0, 0, "",
 	  "create keys, certificates, the database and recordings folder (idempotent)", cli_init },
@@ -34,6 +38,14 @@ static const struct cli_command commands[] = {
 	  "verify the hash chain (exit 3 and the first bad row when tampered)", cli_audit_verify },
 	{ "audit", "head", 0, 0, OPT_JSON, "[--json]", "print the latest chain hash, to anchor elsewhere",
 	  cli_audit_head },
+	{ "recording", "list", 0, 0, OPT_JSON | OPT_TICKET, "[--ticket ID] [--json]",
+	  "list session recordings: state, times, size, participants, final hash", cli_recording_list },
+	{ "recording", "verify", 1, 1, OPT_JSON, "ID|PATH [--json]",
+	  "verify a recording's hash chain, signatures (certs/relay.pem) and database row; audited",
+	  cli_recording_verify },
+	{ "recording", "timeline", 1, 1, OPT_JSON, "ID|PATH [--json]",
+	  "show who joined, was allowed what, typed, clicked, pasted and left, in time order; audited",
+	  cli_recording_timeline },
 	{ "recording", "export", 1, 1,
 	  OPT_PNG | OPT_EVERY | OPT_CONTACT_SHEET | OPT_ASCIICAST | OPT_FBS | OPT_STREAM | OPT_VIDEO,
 	  "ID|PATH [--png DIR [--every 5s]] [--contact-sheet FILE.png] [--asciicast FILE.cast]\n"
@@ -48,6 +60,30 @@ static const struct cli_command commands[] = {
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+/* More for a command's --help: argument forms and exit codes beyond 0/1/2. */
+static const struct {
+	const char *group, *name, *text;
+} command_help[] = {
+	{ "recording", "verify", RECORDING_ARG_HELP
+	  "Exit codes: 0 intact; 4 truncated (cut short, e.g. by a relay crash: the records and bytes\n"
+	  "up to the last signed checkpoint verify, the tail does not); 3 tampered (names the first\n"
+	  "bad record, its index and byte offset, and why); 1 error (missing file, no key)." },
+	{ "recording", "timeline", RECORDING_ARG_HELP
+	  "Typed text is rebuilt from key events (special keys as <Return>, <Ctrl+c>); input the relay\n"
+	  "did not forward is marked (dropped: view-only).  --json: one object per entry.\n"
+	  "Exit codes: 0 shown (a truncated recording with a warning); 3 tampered (nothing shown);\n"
+	  "1 error." },
+};
+
+static const char *help_text(const struct cli_command *c)
+{
+	for (size_t i = 0; i < sizeof command_help / sizeof command_help[0]; i++)
+		if (strcmp(command_help[i].group, c->group) == 0 && c->name &&
+		    strcmp(command_help[i].name, c->name) == 0)
+			return command_help[i].text;
+	return NULL;
+}
 
 static void print_command_line(FILE *out, const struct cli_command *c)
 {
@@ -67,14 +103,18 @@ static void print_help(FILE *out, const char *group)
 	}
 	fprintf(out, "\nEvery command takes --config FILE (default ./concierge.conf if present, else\n"
 	             "built-in defaults: ./concierge.db, ./certs, ./recordings) and --help.\n"
-	             "Exit codes: 0 ok, 1 error, 2 usage error, 3 audit verification failed.\n");
+	             "Exit codes: 0 ok, 1 error, 2 usage error, 3 verification found tampering (audit log or\n"
+	             "recording), 4 recording truncated.\n");
 }
 
 static void print_usage(FILE *out, const struct cli_command *c)
 {
 	fprintf(out, "usage:\n");
 	print_command_line(out, c);
-	fprintf(out, "\n%s.\nOptions: --config FILE, --help\n", c->summary);
+	fprintf(out, "\n%s.\n", c->summary);
+	if (help_text(c))
+		fprintf(out, "\n%s\n", help_text(c));
+	fprintf(out, "Options: --config FILE, --help\n");
 }
 
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
@@ -112,6 +152,38 @@ int cli_open_store(struct cli_ctx *ctx, struct store **store)
 	if (store_open(ctx->cfg.database, STORE_OPEN_EXISTING, store, err, sizeof err) < 0)
 		return cli_fail("%s", err);
 	return CLI_OK;
+}
+
+int cli_run_listing(struct cli_ctx *ctx, cli_list_query query, struct cli_listing *listing,
+                    void *state, const char *empty)
+{
+	struct store *store;
+	char err[512];
+	int rc;
+
+	if ((rc = cli_open_store(ctx, &store)) != CLI_OK)
+		return rc;
+	if (listing->json)
+		printf("[");
+	rc = query(ctx, store, state, err, sizeof err);
+	store_close(store);
+	if (rc < 0)
+		return cli_fail("%s", err);
+	if (listing->json)
+		printf("]\n");
+	else if (listing->count == 0)
+		printf("%s\n", empty);
+	return CLI_OK;
+}
+
+int cli_run_ticket_listing(struct cli_ctx *ctx, cli_list_query query, const char *noun)
+{
+	struct cli_listing st = { ctx->args.json, 0 };
+	char empty[TICKET_ID_MAX + 64];
+
+	snprintf(empty, sizeof empty, "no %s%s%.*s", noun, ctx->args.ticket ? " for ticket " : "",
+	         TICKET_ID_MAX, ctx->args.ticket ? ctx->args.ticket : "");
+	return cli_run_listing(ctx, query, &st, &st, empty);
 }
 
 static const struct cli_command *find_command(const char *group, const char *name)

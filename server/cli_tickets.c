@@ -66,7 +66,8 @@ int cli_ticket_close(struct cli_ctx *ctx)
 }
 
 struct ticket_print {
-	int json, count, detail;
+	struct cli_listing list;
+	int detail;
 };
 
 static void print_ticket_json(const struct ticket_info *t)
@@ -85,47 +86,39 @@ static void print_ticket(const struct ticket_info *t, void *arg)
 {
 	struct ticket_print *st = arg;
 
-	if (st->json) {
-		printf("%s", st->count && !st->detail ? "," : "");
+	if (st->list.json) {
+		printf("%s", st->list.count && !st->detail ? "," : "");
 		print_ticket_json(t);
 	} else if (st->detail) {
 		printf("ticket:    %s\ntitle:     %s\nrequester: %s\nstate:     %s\nopened:    %s\n"
 		       "closed:    %s\nsessions:  %" PRId64 "\n", t->id, t->title, t->requester, t->state,
 		       t->opened_at, t->closed_at ? t->closed_at : "-", t->sessions);
 	} else {
-		if (st->count == 0)
+		if (st->list.count == 0)
 			printf("%-16s %-7s %-24s %-8s %s\n", "ID", "STATE", "OPENED", "SESSIONS", "TITLE");
 		printf("%-16s %-7s %-24s %-8" PRId64 " %s\n", t->id, t->state, t->opened_at, t->sessions,
 		       t->title);
 	}
-	st->count++;
+	st->list.count++;
+}
+
+static int query_tickets(struct cli_ctx *ctx, struct store *store, void *state, char *err, size_t errlen)
+{
+	(void)ctx;
+	return tickets_foreach(store, print_ticket, state, err, errlen);
 }
 
 int cli_ticket_list(struct cli_ctx *ctx)
 {
-	struct ticket_print st = { ctx->args.json, 0, 0 };
-	struct store *store;
-	char err[512];
-	int rc;
+	struct ticket_print st = { { ctx->args.json, 0 }, 0 };
 
-	if ((rc = cli_open_store(ctx, &store)) != CLI_OK)
-		return rc;
-	if (st.json)
-		printf("[");
-	rc = tickets_foreach(store, print_ticket, &st, err, sizeof err);
-	store_close(store);
-	if (rc < 0)
-		return cli_fail("%s", err);
-	if (st.json)
-		printf("]\n");
-	else if (st.count == 0)
-		printf("no tickets yet: open one with 'concierge ticket open INC0012345 --title TEXT'\n");
-	return CLI_OK;
+	return cli_run_listing(ctx, query_tickets, &st.list, &st,
+	                       "no tickets yet: open one with 'concierge ticket open INC0012345 --title TEXT'");
 }
 
 int cli_ticket_show(struct cli_ctx *ctx)
 {
-	struct ticket_print st = { ctx->args.json, 0, 1 };
+	struct ticket_print st = { { ctx->args.json, 0 }, 1 };
 	const char *id = ctx->args.pos[0];
 	struct store *store;
 	char err[512];
@@ -141,7 +134,7 @@ int cli_ticket_show(struct cli_ctx *ctx)
 		return cli_fail("%s", err);
 	if (rc == 0)
 		return cli_fail("no ticket %s ('concierge ticket list' shows the tickets)", id);
-	if (st.json)
+	if (st.list.json)
 		printf("\n");
 	return CLI_OK;
 }

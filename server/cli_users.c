@@ -88,13 +88,10 @@ int cli_user_disable(struct cli_ctx *ctx)
 	return finish(store, rc, err, done);
 }
 
-struct list_state {
-	int json, count;
-};
 
 static void print_user(const struct user_info *u, void *arg)
 {
-	struct list_state *st = arg;
+	struct cli_listing *st = arg;
 
 	if (!st->json) {
 		if (st->count == 0)
@@ -122,24 +119,16 @@ static void print_user(const struct user_info *u, void *arg)
 	st->count++;
 }
 
+static int query_users(struct cli_ctx *ctx, struct store *store, void *state, char *err, size_t errlen)
+{
+	(void)ctx;
+	return users_foreach(store, print_user, state, err, errlen);
+}
+
 int cli_user_list(struct cli_ctx *ctx)
 {
-	struct list_state st = { ctx->args.json, 0 };
-	struct store *store;
-	char err[512];
-	int rc;
+	struct cli_listing st = { ctx->args.json, 0 };
 
-	if ((rc = cli_open_store(ctx, &store)) != CLI_OK)
-		return rc;
-	if (st.json)
-		printf("[");
-	rc = users_foreach(store, print_user, &st, err, sizeof err);
-	store_close(store);
-	if (rc < 0)
-		return cli_fail("%s", err);
-	if (st.json)
-		printf("]\n");
-	else if (st.count == 0)
-		printf("no users yet: add one with 'concierge user add NAME --role desk --key KEY.pub'\n");
-	return CLI_OK;
+	return cli_run_listing(ctx, query_users, &st, &st,
+	                       "no users yet: add one with 'concierge user add NAME --role desk --key KEY.pub'");
 }
