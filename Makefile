@@ -14,7 +14,8 @@ SANITIZE ?=
 DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
-                xvfb xdotool x11-xserver-utils clang iproute2 tmux
+                xvfb xdotool x11-xserver-utils clang iproute2 tmux \
+                asciinema ffmpeg
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
                 libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes
 
@@ -56,7 +57,8 @@ CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)
 PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
 # Test tools: real clients the end-to-end tests drive (never installed).
 TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tools/shell_host_harness \
-            $(BUILD)/tools/make_recording
+            $(BUILD)/tools/make_recording $(BUILD)/tools/gen_shell_recording $(BUILD)/tools/png_probe \
+            $(BUILD)/tools/fbs_play
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -112,6 +114,18 @@ $(BUILD)/tools/make_recording: $(BUILD)/tests/tools/make_recording.o $(SERVER_LI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
 
+$(BUILD)/tools/gen_shell_recording: $(BUILD)/tests/tools/gen_shell_recording.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+
+$(BUILD)/tools/png_probe: $(BUILD)/tests/tools/png_probe.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,libpng) -o $@
+
+$(BUILD)/tools/fbs_play: $(BUILD)/tests/tools/fbs_play.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,libvncclient libpng) -lpthread -o $@
+
 # ---- fuzzing (libFuzzer; clang is in DEB_PACKAGES) ----
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -138,6 +152,11 @@ build/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c server/recording.c common
 
 build/fuzz/fuzz_rfb_framer: tests/fuzz/fuzz_rfb_framer.c server/rfb_framer.c common/xmalloc.c \
                             common/log.c server/rfb_framer.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_asciicast: tests/fuzz/fuzz_asciicast.c server/asciicast.c server/json_out.c common/xmalloc.c \
+                           common/log.c server/asciicast.h include/concierge_limits.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
 
@@ -181,7 +200,8 @@ deps:
 
 # Runs `make deps` only when a pkg-config module is missing.
 deps-check:
-	@{ pkg-config --exists $(PKG_MODULES) && command -v clang && command -v Xvfb && command -v tmux; } >/dev/null 2>&1 || \
+	@{ pkg-config --exists $(PKG_MODULES) && command -v clang && command -v Xvfb && command -v tmux && \
+	   command -v asciinema && command -v ffmpeg; } >/dev/null 2>&1 || \
 	    $(MAKE) --no-print-directory deps
 
 deps-check-quiet:

@@ -9,6 +9,8 @@
  * output with a UTF-8 character split across two records, invalid bytes
  * (0xff 0xfe), a lone continuation byte, an ESC sequence, a quote, a
  * backslash and a tab, a resize to 120x40, "exit", RECORDER stop, END.
+ * A checkpoint follows every record, so a file cut anywhere keeps a
+ * verified prefix.
  * The shell leg's output, as the asciicast must carry it (U+FFFD for each
  * invalid byte) is printed on stdout as JSON string text for the test to
  * compare.  Exit 0, 1 on any failure (message on stderr).  Test tool only.
@@ -71,6 +73,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	recording_params_default(&params);
+	params.checkpoint_ms = 0; /* a checkpoint after every record: tests can cut anywhere */
 	w = recording_writer_open(argv[2], ticket, session, key, &params, err, sizeof err);
 	if (w == NULL) {
 		fprintf(stderr, "gen_shell_recording: %s\n", err);
