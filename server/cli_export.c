@@ -64,6 +64,23 @@ static int refuse_existing(const char *path)
 	return CLI_OK;
 }
 
+/* An output file: must not exist, and its folder must. */
+static int check_output_file(const char *path)
+{
+	char folder[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (refuse_existing(path) != CLI_OK)
+		return CLI_FAIL;
+	if (slash == NULL)
+		return CLI_OK;
+	snprintf(folder, sizeof folder, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(folder, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cli_fail("cannot write %s: folder %s does not exist; create it first", path, folder);
+	return CLI_OK;
+}
+
 static void add_format(struct export_plan *p, const char *name)
 {
 	size_t len = strlen(p->formats);
@@ -112,7 +129,7 @@ static int plan_export(struct cli_ctx *ctx, struct export_plan *p)
 	if (a->stream && (rc = parse_stream(ctx, a->stream, &p->stream)) != CLI_OK)
 		return rc;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-		if (files[i] && (rc = refuse_existing(files[i])) != CLI_OK)
+		if (files[i] && (rc = check_output_file(files[i])) != CLI_OK)
 			return rc;
 	if (p->png_dir && stat(p->png_dir, &st) == 0 && !S_ISDIR(st.st_mode))
 		return cli_fail("--png %s: not a folder; name a folder for the frames", p->png_dir);

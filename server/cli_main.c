@@ -206,7 +206,8 @@ static int group_exists(const char *group)
 	return 0;
 }
 
-enum { LONG_CONFIG = 256, LONG_HELP, LONG_VERSION };
+/* Above every enum cli_option bit, so no value means two options. */
+enum { LONG_CONFIG = 1 << 28, LONG_HELP, LONG_VERSION };
 
 /* Parses options anywhere after the command words. Returns CLI_OK, CLI_USAGE,
  * or -1 when --help was printed. */
