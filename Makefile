@@ -15,9 +15,10 @@ DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
                 xvfb xdotool x11-xserver-utils clang iproute2 tmux \
-                asciinema ffmpeg
+                libpng-dev zlib1g-dev asciinema ffmpeg
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
-                libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes
+                libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes \
+                libpng zlib
 
 ifeq ($(SANITIZE),)
   BUILD    := build/rel
@@ -41,17 +42,22 @@ pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 COMMON_SRC := $(wildcard common/*.c)
 CLI_SRC        := $(wildcard server/cli_*.c)
-SERVER_LIB_SRC := $(filter-out server/%_main.c $(CLI_SRC),$(wildcard server/*.c))
+# The replay engine (libvncclient in a sandboxed child, libpng) stays out of
+# the relay: only the CLI and the tests link it.
+REPLAY_SRC     := $(wildcard server/replay*.c) server/png_writer.c
+SERVER_LIB_SRC := $(filter-out server/%_main.c $(CLI_SRC) $(REPLAY_SRC),$(wildcard server/*.c))
 AGENT_LIB_SRC  := $(filter-out agent/%_main.c,$(wildcard agent/*.c))
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 SERVER_LIB_OBJ := $(SERVER_LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 AGENT_LIB_OBJ := $(AGENT_LIB_SRC:%.c=$(BUILD)/%.o)
+REPLAY_OBJ := $(REPLAY_SRC:%.c=$(BUILD)/%.o)
 
 SERVER_LIBS := $(call pc_libs,openssl libssh sqlite3 libevent libevent_openssl libevent_pthreads) -lpthread
 AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl libvncserver x11 xext xdamage xtst xfixes) -lutil -lpthread
 TOOL_LIBS   := $(call pc_libs,libvncclient)
+REPLAY_LIBS := $(call pc_libs,libvncclient libpng zlib)
 CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)
 
 PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
@@ -69,9 +75,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BIN)/concierge: $(CLI_OBJ) $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+$(BIN)/concierge: $(CLI_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) -o $@
 
 $(BIN)/concierge-relay: $(BUILD)/server/relay_main.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -89,10 +95,32 @@ $(UNIT_SUPPORT_OBJ): tests/unit/support.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT_OBJ) $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka) $(CFLAGS) $(LDFLAGS) $^ \
-	    $(SERVER_LIBS) $(call pc_libs,cmocka) -o $@
+	    $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,cmocka) -o $@
+
+# The replay tests also link the synthetic recording generator (libvncserver).
+SYNTH_OBJ := $(BUILD)/tests/bench/synth_recording.o
+$(BUILD)/tests/test_replay: tests/unit/test_replay.c $(UNIT_SUPPORT_OBJ) $(SYNTH_OBJ) $(SERVER_LIB_OBJ) \
+                            $(REPLAY_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/bench $(call pc_cflags,cmocka) $(CFLAGS) $(LDFLAGS) $^ \
+	    $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver cmocka) -o $@
+
+# ---- benchmarks (figures, not pass/fail): make bench-replay ----
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(SYNTH_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver) -o $@
+
+$(BUILD)/tests/bench/%.o: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/bench $(CFLAGS) -c $< -o $@
+
+BENCH_SECONDS ?= 3600
+bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
+	$(BUILD)/bench/replay_seek --seconds $(BENCH_SECONDS) --cache build/bench
+.PHONY: bench-replay
 
 $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)

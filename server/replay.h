@@ -90,6 +90,9 @@ struct replay_leg {
 	uint32_t width, height;   /* ServerInit size */
 	uint64_t updates;         /* FramebufferUpdate messages */
 	int complete;             /* 1: every byte of the leg frames as whole RFB messages */
+	char problem[160];        /* complete == 0: why the replay of this leg stops early, e.g.
+	                             "RFB stream broken at byte 1234: unknown message type 9" or
+	                             "ends inside a message" (a crash); the leg replays up to there */
 };
 
 /* How the keyframes were obtained by replay_open. */
