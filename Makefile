@@ -44,7 +44,7 @@ COMMON_SRC := $(wildcard common/*.c)
 CLI_SRC        := $(wildcard server/cli_*.c)
 # The replay engine (libvncclient in a sandboxed child, libpng) stays out of
 # the relay: only the CLI and the tests link it.
-REPLAY_SRC     := $(wildcard server/replay*.c) server/png_writer.c
+REPLAY_SRC     := $(wildcard server/replay*.c) server/png_writer.c server/frame_sampler.c
 SERVER_LIB_SRC := $(filter-out server/%_main.c $(CLI_SRC) $(REPLAY_SRC),$(wildcard server/*.c))
 AGENT_LIB_SRC  := $(filter-out agent/%_main.c,$(wildcard agent/*.c))
 
@@ -58,13 +58,14 @@ SERVER_LIBS := $(call pc_libs,openssl libssh sqlite3 libevent libevent_openssl l
 AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl libvncserver x11 xext xdamage xtst xfixes) -lutil -lpthread
 TOOL_LIBS   := $(call pc_libs,libvncclient)
 REPLAY_LIBS := $(call pc_libs,libvncclient libpng zlib)
+CLI_LIBS    := $(call pc_libs,libvncserver) # recording play serves viewers
 CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)
 
 PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
 # Test tools: real clients the end-to-end tests drive (never installed).
 TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tools/shell_host_harness \
             $(BUILD)/tools/make_recording $(BUILD)/tools/gen_shell_recording $(BUILD)/tools/png_probe \
-            $(BUILD)/tools/fbs_play
+            $(BUILD)/tools/fbs_play $(BUILD)/tools/synth_frame $(BUILD)/bench/gen_recording
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -77,7 +78,7 @@ $(BUILD)/%.o: %.c
 
 $(BIN)/concierge: $(CLI_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) $(CLI_LIBS) -o $@
 
 $(BIN)/concierge-relay: $(BUILD)/server/relay_main.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -149,6 +150,15 @@ $(BUILD)/tools/gen_shell_recording: $(BUILD)/tests/tools/gen_shell_recording.o $
 $(BUILD)/tools/png_probe: $(BUILD)/tests/tools/png_probe.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,libpng) -o $@
+
+$(BUILD)/tools/synth_frame: $(BUILD)/tests/tools/synth_frame.o $(SYNTH_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) \
+                            $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver) -o $@
+
+$(BUILD)/tests/tools/synth_frame.o: tests/tools/synth_frame.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/bench $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tools/fbs_play: $(BUILD)/tests/tools/fbs_play.o
 	@mkdir -p $(dir $@)

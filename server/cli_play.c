@@ -64,7 +64,7 @@ struct player {
 	rfbScreenInfoPtr screen;
 	uint32_t *fb;
 	unsigned width, height;
-	int showing_picture;     /* what the viewers see now: picture or card */
+	int showing_picture;     /* what the viewers see now: picture 1, card 0, -1 not yet */
 	int listen_fd;
 	unsigned long viewers;
 };
@@ -417,7 +417,7 @@ static int play_loop(struct play_run *run, char *err, size_t errlen)
 int cli_recording_play(struct cli_ctx *ctx)
 {
 	const struct cli_args *a = &ctx->args;
-	struct play_run run = { .player.listen_fd = -1 };
+	struct play_run run = { .player.listen_fd = -1, .player.showing_picture = -1 };
 	struct replay_options opts;
 	struct sockaddr_in listen_addr;
 	struct cli_verified v;

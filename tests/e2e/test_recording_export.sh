@@ -13,7 +13,7 @@ PROBE="$TOOLS/rfb_probe"
 PNG="$TOOLS/png_probe"
 FBSPLAY="$TOOLS/fbs_play"
 GENSHELL="$TOOLS/gen_shell_recording"
-GENSCREEN="$TOOLS/gen_recording"
+GENSCREEN="$TOOLS/../bench/gen_recording"
 for t in "$PROBE" "$PNG" "$FBSPLAY" "$GENSHELL" "$GENSCREEN" "$TOOLS/synth_frame"; do
 	[ -x "$t" ] || { not_ok "test tool $t is built"; e2e_done; }
 done
@@ -165,7 +165,8 @@ check "no ffmpeg: nothing written" test ! -e out/nf.mp4
 play_start() { # play_start OUTFILE ARGS...: starts playback on a free port, sets PLAY_PID, PORT
 	local out=$1; shift
 	PORT=$(free_port)
-	C recording play "$@" --listen "127.0.0.1:$PORT" >"$out" 2>"$out.err" &
+	# Not through C(): $! must be the player itself, for the signal tests.
+	"$CONCIERGE" --config "$CONF" recording play "$@" --listen "127.0.0.1:$PORT" >"$out" 2>"$out.err" &
 	PLAY_PID=$!
 	E2E_PIDS+=("$PLAY_PID")
 	wait_for_log "$out" "VNC playback" 20
