@@ -60,24 +60,6 @@ int asciicast_utf8_char_len(const unsigned char *s, size_t len)
 	return need;
 }
 
-static void put_escaped_ascii(FILE *out, unsigned char c)
-{
-	switch (c) {
-	case '"': fputs("\\\"", out); break;
-	case '\\': fputs("\\\\", out); break;
-	case '\n': fputs("\\n", out); break;
-	case '\r': fputs("\\r", out); break;
-	case '\t': fputs("\\t", out); break;
-	case '\b': fputs("\\b", out); break;
-	case '\f': fputs("\\f", out); break;
-	default:
-		if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-}
-
 /* Writes s[0..len) as the body of a JSON string; returns how many bytes at
  * the end were left unwritten because they start an unfinished character
  * (only when `hold_tail`). */
@@ -93,7 +75,7 @@ static size_t put_utf8_body(FILE *out, const unsigned char *s, size_t len, int h
 			fputs("\\ufffd", out);
 			i++;
 		} else if (n == 1) {
-			put_escaped_ascii(out, s[i]);
+			json_put_escaped_byte(out, s[i]);
 			i++;
 		} else {
 			fwrite(s + i, 1, (size_t)n, out);

@@ -39,6 +39,28 @@ static char *mem_close(struct mem_out *m)
 	return m->buf;
 }
 
+/* A writer on a memory stream (80x24, timestamp 0). */
+static struct asciicast_writer *open_writer(struct mem_out *m)
+{
+	struct asciicast_writer *w;
+
+	mem_open(m);
+	w = asciicast_open(m->f, 80, 24, 0, NULL);
+	assert_non_null(w);
+	return w;
+}
+
+/* Closes the writer and checks the event lines after the header. */
+static void expect_events(struct mem_out *m, struct asciicast_writer *w, const char *events)
+{
+	char *text;
+
+	assert_int_equal(asciicast_close(w), 0);
+	text = mem_close(m);
+	assert_string_equal(strchr(text, '\n') + 1, events);
+	free(text);
+}
+
 /* Writes one output event of `data` and returns the whole file text. */
 static char *cast_of(const char *data, size_t len)
 {
@@ -129,62 +151,44 @@ static void test_invalid_utf8_replaced(void **state)
 static void test_split_character_joined(void **state)
 {
 	struct mem_out m;
-	struct asciicast_writer *w;
-	char *text;
+	struct asciicast_writer *w = open_writer(&m);
 
 	(void)state;
-	mem_open(&m);
-	w = asciicast_open(m.f, 80, 24, 0, NULL);
 	assert_int_equal(asciicast_output(w, 1000, "h\xc3", 2), 0);
 	assert_int_equal(asciicast_output(w, 2000, "\xa9!", 2), 0);
 	/* a whole event held back is written with the completing call's time */
 	assert_int_equal(asciicast_output(w, 3000, "\xe2\x82", 2), 0);
 	assert_int_equal(asciicast_output(w, 4000, "\xac", 1), 0);
 	assert_int_equal(asciicast_events(w), 3);
-	assert_int_equal(asciicast_close(w), 0);
-	text = mem_close(&m);
-	assert_string_equal(strchr(text, '\n') + 1, "[0.001000, \"o\", \"h\"]\n"
-	                                            "[0.002000, \"o\", \"\xc3\xa9!\"]\n"
-	                                            "[0.004000, \"o\", \"\xe2\x82\xac\"]\n");
-	free(text);
+	expect_events(&m, w, "[0.001000, \"o\", \"h\"]\n"
+	                     "[0.002000, \"o\", \"\xc3\xa9!\"]\n"
+	                     "[0.004000, \"o\", \"\xe2\x82\xac\"]\n");
 }
 
 static void test_held_bytes_flushed_at_close(void **state)
 {
 	struct mem_out m;
-	struct asciicast_writer *w;
-	char *text;
+	struct asciicast_writer *w = open_writer(&m);
 
 	(void)state;
-	mem_open(&m);
-	w = asciicast_open(m.f, 80, 24, 0, NULL);
 	assert_int_equal(asciicast_output(w, 5000000, "ok\xf0\x9f", 4), 0);
-	assert_int_equal(asciicast_close(w), 0);
-	text = mem_close(&m);
-	assert_string_equal(strchr(text, '\n') + 1, "[5.000000, \"o\", \"ok\"]\n"
-	                                            "[5.000000, \"o\", \"\\ufffd\\ufffd\"]\n");
-	free(text);
+	expect_events(&m, w, "[5.000000, \"o\", \"ok\"]\n"
+	                     "[5.000000, \"o\", \"\\ufffd\\ufffd\"]\n");
 }
 
 static void test_input_resize_and_time_order(void **state)
 {
 	struct mem_out m;
-	struct asciicast_writer *w;
-	char *text;
+	struct asciicast_writer *w = open_writer(&m);
 
 	(void)state;
-	mem_open(&m);
-	w = asciicast_open(m.f, 80, 24, 0, NULL);
 	assert_int_equal(asciicast_input(w, 2000000, "y\r", 2), 0);
 	assert_int_equal(asciicast_resize(w, 1000000, 120, 40), 0); /* earlier: raised to 2 s */
 	assert_int_equal(asciicast_resize(w, 3000000, 0, 40), 0);   /* nonsense: no event */
 	assert_int_equal(asciicast_output(w, 61234567, "", 0), 0);  /* empty: no event */
 	assert_int_equal(asciicast_events(w), 2);
-	assert_int_equal(asciicast_close(w), 0);
-	text = mem_close(&m);
-	assert_string_equal(strchr(text, '\n') + 1, "[2.000000, \"i\", \"y\\r\"]\n"
-	                                            "[2.000000, \"r\", \"120x40\"]\n");
-	free(text);
+	expect_events(&m, w, "[2.000000, \"i\", \"y\\r\"]\n"
+	                     "[2.000000, \"r\", \"120x40\"]\n");
 }
 
 static void test_write_error_reported(void **state)

@@ -72,6 +72,7 @@ static void test_find_program(void **state)
 	assert_int_equal(video_find_program("nothere", found, sizeof found), -1);
 	setenv("PATH", "", 1);
 	assert_int_equal(video_find_program("fakeffmpeg", found, sizeof found), -1);
+	setenv("PATH", fx->old_path, 1);
 }
 
 static void test_frames_reach_ffmpeg(void **state)
