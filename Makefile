@@ -193,6 +193,12 @@ build/fuzz/fuzz_rfb_framer: tests/fuzz/fuzz_rfb_framer.c server/rfb_framer.c com
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
 
+build/fuzz/fuzz_timeline: tests/fuzz/fuzz_timeline.c server/timeline.c server/recording.c server/json_out.c \
+                         common/wire.c common/errbuf.c common/xmalloc.c common/log.c server/timeline.h \
+                         server/recording.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@
+
 build/fuzz/fuzz_asciicast: tests/fuzz/fuzz_asciicast.c server/asciicast.c server/json_out.c common/xmalloc.c \
                            common/log.c server/asciicast.h include/concierge_limits.h
 	@mkdir -p $(dir $@)

@@ -288,9 +288,9 @@ static void print_verdict_text(const struct recording_row *row, const struct ver
 		fprintf(stderr, "concierge: %s TAMPERED: the header is bad: %s\n  keep the file as evidence\n",
 		        name, v->problem);
 	} else {
-		fprintf(stderr, "concierge: %s TAMPERED: first bad record is #%" PRId64 " at byte %" PRIu64
-		        ": %s\n  %" PRIu64 " records, %" PRIu64 " bytes before it verified; keep the file as "
-		        "evidence\n", name, r->first_bad_record, r->first_bad_offset, v->problem,
+		/* the verifier's words start with "record N at offset O: " */
+		fprintf(stderr, "concierge: %s TAMPERED: first bad %s\n  %" PRIu64 " records, %" PRIu64
+		        " bytes before it verified; keep the file as evidence\n", name, v->problem,
 		        r->records_verified, r->bytes_verified);
 	}
 }

@@ -4,7 +4,7 @@
  * commands.  Test tool only: never installed.
  *
  *   make_recording --out PATH --key PEM [--ticket T]
- *                  (--session S | --db DB --user NAME) [--layout]
+ *                  (--session S | --db DB --user NAME) [--layout] [--bad-signature]
  *
  * Content (times in microseconds): START; alice (desk) asks for control,
  * is allowed and joins; a screen recorder leg starts with a few synthetic
@@ -22,6 +22,8 @@
  * Prints "session=S id=N" (id 0 without --db), then with --layout one line
  * per record: "record INDEX OFFSET SIZE TYPE" and, for the two explicit
  * checkpoints, "checkpoint NAME INDEX END_OFFSET RECORDS_SO_FAR".
+ * --bad-signature flips a byte of the trailer's signature and recomputes the
+ * trailer's chain value, so that only the signature is wrong.
  * Exit 0, 1 on failure, 2 on usage errors.
  */
 #include <getopt.h>
@@ -30,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "recording.h"
 #include "recordings.h"
@@ -160,10 +164,42 @@ static void write_content(struct maker *m, const char *ticket, const char *sessi
 	event(m, 730000, "END", "reason", "ended", "by", "alice", (char *)NULL);
 }
 
+static void hex_decode(const char *hex, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		sscanf(hex + 2 * i, "%2x", &v);
+		out[i] = (unsigned char)v;
+	}
+}
+
+/* Trailer = 17 bytes of framing + 50 + S bytes of payload + 32 of chain. */
+static void corrupt_trailer_signature(const char *path, const struct recording_summary *sum)
+{
+	size_t siglen = strlen(sum->signature) / 2, body = 17 + 50 + siglen;
+	unsigned char *trailer = malloc(body + 32), prev[32];
+	long offset = (long)sum->bytes - (long)(body + 32);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	FILE *f = fopen(path, "r+b");
+
+	if (!f || !trailer || !md || fseek(f, offset, SEEK_SET) != 0 || fread(trailer, 1, body + 32, f) != body + 32)
+		die("bad-signature", "cannot read the trailer");
+	trailer[67 + siglen / 2] ^= 0x01;
+	hex_decode(sum->final_chain, prev, sizeof prev);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, prev, sizeof prev);
+	EVP_DigestUpdate(md, trailer, body);
+	EVP_DigestFinal_ex(md, trailer + body, NULL);
+	if (fseek(f, offset, SEEK_SET) != 0 || fwrite(trailer, 1, body + 32, f) != body + 32 || fclose(f) != 0)
+		die("bad-signature", "cannot write the trailer");
+	EVP_MD_CTX_free(md);
+	free(trailer);
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: make_recording --out PATH --key PEM [--ticket T] "
-	                "(--session S | --db DB --user NAME) [--layout]\n");
+	                "(--session S | --db DB --user NAME) [--layout] [--bad-signature]\n");
 	return 2;
 }
 
@@ -173,7 +209,8 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' }, { "key", required_argument, NULL, 'k' },
 		{ "ticket", required_argument, NULL, 't' }, { "session", required_argument, NULL, 's' },
 		{ "db", required_argument, NULL, 'd' }, { "user", required_argument, NULL, 'u' },
-		{ "layout", no_argument, NULL, 'l' }, { NULL, 0, NULL, 0 },
+		{ "layout", no_argument, NULL, 'l' }, { "bad-signature", no_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *key_path = NULL, *ticket = "INC0012345", *session = NULL, *db = NULL,
 	           *user = NULL;
@@ -184,7 +221,7 @@ int main(int argc, char **argv)
 	struct store *store = NULL;
 	long long id = 0;
 	EVP_PKEY *key;
-	int opt;
+	int opt, bad_signature = 0;
 
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (opt) {
@@ -195,6 +232,7 @@ int main(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'u': user = optarg; break;
 		case 'l': m.layout = 1; break;
+		case 'b': bad_signature = 1; break;
 		default: return usage();
 		}
 	}
@@ -223,6 +261,8 @@ int main(int argc, char **argv)
 	write_content(&m, ticket, session);
 	if (recording_writer_close(m.w, &summary, m.err, sizeof m.err) != 0)
 		die("close", m.err);
+	if (bad_signature)
+		corrupt_trailer_signature(out, &summary);
 	if (store && recordings_finish(store, id, "complete", &summary, NULL, m.err, sizeof m.err) != 0)
 		die("finish", m.err);
 	store_close(store);
