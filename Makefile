@@ -103,6 +103,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_
 
 # The replay tests also link the synthetic recording generator (libvncserver).
 SYNTH_OBJ := $(BUILD)/tests/bench/synth_recording.o
+$(BUILD)/tests/test_png_writer: tests/unit/test_png_writer.c $(UNIT_SUPPORT_OBJ) $(SERVER_LIB_OBJ) \
+                                $(REPLAY_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call pc_cflags,cmocka libpng) $(CFLAGS) $(LDFLAGS) $^ \
+	    $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,cmocka) -o $@
+
 $(BUILD)/tests/test_replay: tests/unit/test_replay.c $(UNIT_SUPPORT_OBJ) $(SYNTH_OBJ) $(SERVER_LIB_OBJ) \
                             $(REPLAY_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -192,6 +198,17 @@ build/fuzz/fuzz_rfb_framer: tests/fuzz/fuzz_rfb_framer.c server/rfb_framer.c com
                             common/log.c server/rfb_framer.h include/concierge_limits.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_replay_keyframes: tests/fuzz/fuzz_replay_keyframes.c server/replay_keyframes.c server/replay_proto.c \
+                                  common/atomic_file.c common/errbuf.c common/xmalloc.c common/log.c \
+                                  server/replay_keyframes.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl zlib) -o $@
+
+build/fuzz/fuzz_replay_proto: tests/fuzz/fuzz_replay_proto.c server/replay_proto.c common/errbuf.c \
+                              server/replay_proto.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@
 
 build/fuzz/fuzz_timeline: tests/fuzz/fuzz_timeline.c server/timeline.c server/recording.c server/json_out.c \
                          common/wire.c common/errbuf.c common/xmalloc.c common/log.c server/timeline.h \

@@ -36,6 +36,7 @@ struct helper {                 /* a participant, as the agent sees them */
 	unsigned cols, rows;
 	int shell_attached;
 	int view_granted, control_granted;
+	int recorder;                   /* the relay's recorder leg, not a person */
 	struct bufferevent *dialing;    /* stream TLS while connecting */
 	char token[STREAM_TOKEN_HEX + 1];
 	struct splice *splice;
@@ -52,6 +53,7 @@ struct assist {
 	char ticket[TICKET_ID_MAX + 1];
 	char resume_token[RESUME_TOKEN_HEX + 1];
 	int welcomed;                   /* WELCOME seen on the current link */
+	int told_recorded;              /* the end user knows the session is recorded */
 	int ever_welcomed;
 	int backoff_s;
 	time_t lost_at;
@@ -157,8 +159,9 @@ static void attach_shell(struct assist *a, struct helper *h, struct bufferevent 
 		return;
 	}
 	h->shell_attached = 1;
-	say(a, "%s (%s) %s the shell on this computer.", h->user, h->role,
-	    h->control_granted ? "is now TYPING IN" : "is now watching");
+	if (!h->recorder)
+		say(a, "%s (%s) %s the shell on this computer.", h->user, h->role,
+		    h->control_granted ? "is now TYPING IN" : "is now watching");
 }
 
 static void on_stream_event(struct bufferevent *bev, short what, void *arg)
@@ -201,18 +204,57 @@ static void on_stream_event(struct bufferevent *bev, short what, void *arg)
 	struct bufferevent *local = bufferevent_socket_new(a->base, pair[0],
 	                                                   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	h->splice = splice_new(local, bev, NULL, NULL, NULL, on_stream_closed, h);
-	say(a, "%s (%s) is now %s your screen.", h->user, h->role,
-	    h->control_granted ? "VIEWING AND CONTROLLING" : "viewing");
+	if (!h->recorder)
+		say(a, "%s (%s) is now %s your screen.", h->user, h->role,
+		    h->control_granted ? "VIEWING AND CONTROLLING" : "viewing");
+}
+
+/* OPEN id=N token=T kind=screen|shell recorder=1: the relay records what a
+ * person the end user admitted is shown, on a stream of its own.  It is
+ * accepted only while such a person is admitted (the recorder never sees
+ * more than they do) and it gets no input right. */
+static struct helper *recorder_helper(struct assist *a, const struct wire_msg *msg)
+{
+	const char *id = wire_get(msg, "id"), *kind = wire_get(msg, "kind");
+	int shell = kind && strcmp(kind, "shell") == 0, admitted = 0;
+	struct helper *h;
+
+	if (id == NULL || atoi(id) <= 0 || find_helper(a, atoi(id)) || kind == NULL)
+		return NULL;
+	for (h = a->helpers; h; h = h->next)
+		admitted |= !h->recorder && h->view_granted && h->shell == shell;
+	if (!admitted)
+		return NULL;
+	h = xcalloc(1, sizeof *h);
+	h->assist = a;
+	h->id = atoi(id);
+	h->recorder = 1;
+	h->shell = shell;
+	h->view_granted = 1;
+	snprintf(h->user, sizeof h->user, "recorder");
+	snprintf(h->role, sizeof h->role, "relay");
+	h->next = a->helpers;
+	a->helpers = h;
+	if (!a->told_recorded) {
+		a->told_recorded = 1;
+		say(a, "This session is recorded for ticket %s; the IT desk's auditors can review it.",
+		    a->ticket);
+	}
+	return h;
 }
 
 /* OPEN id=N token=T rights=view|control: consent given, dial the stream. */
 static void open_stream(struct assist *a, const struct wire_msg *msg)
 {
 	const char *id = wire_get(msg, "id"), *token = wire_get(msg, "token");
-	const char *rights = wire_get(msg, "rights");
-	struct helper *h = id ? find_helper(a, atoi(id)) : NULL;
+	const char *rights = wire_get(msg, "rights"), *recorder = wire_get(msg, "recorder");
+	struct helper *h;
 	char err[256];
 
+	if (recorder && strcmp(recorder, "1") == 0)
+		h = recorder_helper(a, msg);
+	else
+		h = id ? find_helper(a, atoi(id)) : NULL;
 	if (h == NULL || token == NULL || strlen(token) != STREAM_TOKEN_HEX || h->splice || h->dialing ||
 	    h->shell_attached)
 		return;
@@ -339,7 +381,7 @@ static void helper_left(struct assist *a, const struct wire_msg *msg)
 
 	if (h == NULL)
 		return;
-	if (h->splice || h->dialing || h->shell_attached)
+	if (!h->recorder && (h->splice || h->dialing || h->shell_attached))
 		say(a, "%s has left.", h->user);
 	helper_free(h);
 }

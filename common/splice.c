@@ -184,6 +184,18 @@ void splice_free(struct splice *s)
 	free(s);
 }
 
+void splice_free_with_goodbye(struct splice *s, const void *goodbye, size_t len)
+{
+	if (s != NULL && !s->closed) {
+		s->closed = 1;
+		bufferevent_setcb(s->a, NULL, NULL, NULL, NULL);
+		bufferevent_write(s->a, goodbye, len);
+		bev_close_after_flush(s->a);
+		bufferevent_free(s->b);
+	}
+	splice_free(s);
+}
+
 static void flush_done(struct bufferevent *bev, void *arg)
 {
 	(void)arg;

@@ -37,6 +37,9 @@ void splice_write_a(struct splice *splice, const void *data, size_t len);
 /* Bytes moved a -> b and b -> a so far. */
 void splice_counts(const struct splice *splice, uint64_t *a_to_b, uint64_t *b_to_a);
 void splice_free(struct splice *splice);
+/* splice_free, but side a first gets `goodbye` (flushed, then closed):
+ * why a participant is cut off. */
+void splice_free_with_goodbye(struct splice *splice, const void *goodbye, size_t len);
 
 void bev_close_after_flush(struct bufferevent *bev);
 

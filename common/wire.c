@@ -114,34 +114,39 @@ static int append(char *buf, size_t buflen, size_t *pos, const char *s, size_t n
 	return 0;
 }
 
-int wire_format(char *buf, size_t buflen, const char *verb, ...)
+int wire_vformat(char *buf, size_t buflen, const char *verb, va_list ap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t pos = 0;
 	const char *key;
-	va_list ap;
-	int rc = -1;
 
 	if (append(buf, buflen, &pos, verb, strlen(verb)) < 0)
 		return -1;
-	va_start(ap, verb);
 	while ((key = va_arg(ap, const char *)) != NULL) {
 		const unsigned char *v = va_arg(ap, const unsigned char *);
 		if (append(buf, buflen, &pos, " ", 1) < 0 || append(buf, buflen, &pos, key, strlen(key)) < 0 ||
 		    append(buf, buflen, &pos, "=", 1) < 0)
-			goto out;
+			return -1;
 		for (; *v; v++) {
 			char enc[3] = { '%', hex[*v >> 4], hex[*v & 15] };
 			if (plain_value_char(*v) ? append(buf, buflen, &pos, (const char *)v, 1) < 0
 			                         : append(buf, buflen, &pos, enc, 3) < 0)
-				goto out;
+				return -1;
 		}
 	}
 	if (pos > WIRE_MAX_LINE || append(buf, buflen, &pos, "\n", 1) < 0)
-		goto out;
+		return -1;
 	buf[pos] = '\0';
-	rc = (int)pos;
-out:
+	return (int)pos;
+}
+
+int wire_format(char *buf, size_t buflen, const char *verb, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, verb);
+	rc = wire_vformat(buf, buflen, verb, ap);
 	va_end(ap);
 	return rc;
 }

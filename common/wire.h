@@ -17,6 +17,7 @@
 #ifndef CONCIERGE_WIRE_H
 #define CONCIERGE_WIRE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "concierge_limits.h"
@@ -38,5 +39,7 @@ int wire_parse(const char *line, size_t len, struct wire_msg *msg);
 const char *wire_get(const struct wire_msg *msg, const char *key);
 
 int wire_format(char *buf, size_t buflen, const char *verb, ...) __attribute__((sentinel));
+/* The same with the pairs in `ap` (consumed). */
+int wire_vformat(char *buf, size_t buflen, const char *verb, va_list ap);
 
 #endif

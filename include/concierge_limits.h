@@ -44,6 +44,12 @@
 #define WRONG_CODES_WINDOW_S   60          /* ... per this many seconds */
 #define RATE_LIMIT_SOURCES     4096        /* addresses tracked at once */
 #define MAX_PARTICIPANTS       16          /* per session */
+/* Recording stream numbers: participants 1..999, screen recorder legs
+ * 1000 + k, shell recorder legs 2000 + k (k = 1..999). */
+#define RECORD_MAX_PARTICIPANT_ID 999
+#define RECORD_SCREEN_LEG_BASE    1000
+#define RECORD_SHELL_LEG_BASE     2000
+#define RECORD_MAX_LEGS           999      /* per session and kind */
 
 /* SSH commands (server/ssh_commands.c) */
 #define SSH_COMMAND_MAX        512         /* one command line */

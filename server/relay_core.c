@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "recordings.h"
+#include "relay_internal.h"
 #include "log.h"
 #include "rfb_filter.h"
 #include "secrets.h"
@@ -26,86 +28,9 @@
 #include "wire.h"
 #include "xmalloc.h"
 
-enum participant_state { P_ASKING, P_AWAIT_STREAM, P_LIVE };
-
-struct live_session;
-
-struct participant {
-	struct live_session *session;
-	struct participant *next;
-	int id;
-	char user[USER_NAME_MAX + 1];
-	char role[16];
-	char source[64];
-	int want_control, granted_control;
-	int shell, tty;
-	unsigned cols, rows;
-	enum participant_state state;
-	struct bufferevent *ssh_bev;    /* participant side until spliced */
-	struct bufferevent *stream_bev; /* agent side once it arrives (owned by splice) */
-	char token_hash[SHA256_HEX_LEN];
-	struct event *timer;            /* consent or stream deadline */
-	struct splice *splice;
-	struct rfb_filter *filter;              /* screen streams */
-	struct shell_filter *shell_in, *shell_out; /* shell streams */
-	struct bufferevent *ssh_side;           /* borrowed from the splice, for shell_out */
-	long long db_id;
-};
-
-struct live_session {
-	struct relay_core *core;
-	struct live_session *next;
-	char id[SESSION_ID_LEN + 1];
-	char ticket[TICKET_ID_MAX + 1];
-	char created_by[USER_NAME_MAX + 1];
-	struct bufferevent *control;    /* NULL while the agent is away */
-	struct event *grace_timer, *ping_timer;
-	struct participant *participants;
-	int next_participant_id;
-};
-
-struct pending_conn {
-	struct relay_core *core;
-	struct pending_conn *prev, *next;
-	struct bufferevent *bev;
-	char source[64];
-};
-
-enum post_kind { POST_JOIN, POST_END };
-
-struct post {
-	enum post_kind kind;
-	struct join_request join;
-	char session_id[SESSION_ID_LEN + 1];
-	char reason[128];
-	struct post *next;
-};
-
-struct rate_entry {
-	char source[64];
-	time_t window_start;
-	int failures;
-};
-
-struct relay_core {
-	struct event_base *base;
-	const struct concierge_config *cfg;
-	struct store *store;
-	SSL_CTX *tls;
-	struct evconnlistener *listener;
-	struct pending_conn *pending;
-	struct live_session *sessions;
-	pthread_mutex_t lock;
-	struct post *posts, *posts_tail;
-	struct event *wakeup;
-	struct rate_entry *rates;
-	size_t nrates;
-	int shutting_down;
-};
-
 /* ---- helpers ---------------------------------------------------------- */
 
-static void send_line(struct bufferevent *bev, const char *line, int len)
+void core_send_line(struct bufferevent *bev, const char *line, int len)
 {
 	if (bev && len > 0)
 		bufferevent_write(bev, line, (size_t)len);
@@ -113,8 +38,8 @@ static void send_line(struct bufferevent *bev, const char *line, int len)
 
 /* Returns 0, or -1 when the row could not be written (callers granting
  * access then refuse: no decision without its record). */
-static int core_audit(struct relay_core *core, const char *actor, const char *action,
-                      const struct live_session *ls, const char *details)
+int core_audit(struct relay_core *core, const char *actor, const char *action,
+               const struct live_session *ls, const char *details)
 {
 	char object[SESSION_ID_LEN + 16], err[256];
 
@@ -159,15 +84,13 @@ static void refuse_rfb(struct bufferevent *bev, const char *reason)
 }
 
 /* A shell participant is told why in a NOTICE, then exits with status 1. */
+static size_t shell_goodbye(uint8_t *out, const char *reason);
+
 static void refuse_shell(struct bufferevent *bev, const char *reason)
 {
-	uint8_t frame[SHELL_FRAME_HEADER + SHELL_FRAME_MAX];
-	size_t len = strlen(reason);
+	uint8_t goodbye[2 * SHELL_FRAME_HEADER + SHELL_FRAME_MAX + 4];
 
-	if (len > SHELL_FRAME_MAX)
-		len = SHELL_FRAME_MAX;
-	bufferevent_write(bev, frame, shell_frame_write(frame, SHELL_NOTICE, reason, len));
-	bufferevent_write(bev, frame, shell_frame_exit(frame, 1));
+	bufferevent_write(bev, goodbye, shell_goodbye(goodbye, reason));
 	bev_close_after_flush(bev);
 }
 
@@ -247,15 +170,25 @@ static void unlink_participant(struct participant *p)
 		*pp = p->next;
 }
 
-/* Removes a participant in any state.  With `refusal` and a participant side
- * not yet spliced, the viewer is told why. */
-static void participant_end(struct participant *p, const char *reason, const char *refusal)
+/* A shell participant's goodbye: a NOTICE saying why, then exit status 1. */
+static size_t shell_goodbye(uint8_t *out, const char *reason)
+{
+	size_t len = strlen(reason), n;
+
+	if (len > SHELL_FRAME_MAX)
+		len = SHELL_FRAME_MAX;
+	n = shell_frame_write(out, SHELL_NOTICE, reason, len);
+	return n + shell_frame_exit(out + n, 1);
+}
+
+void participant_end(struct participant *p, const char *reason, const char *refusal)
 {
 	struct live_session *ls = p->session;
 	struct relay_core *core = ls->core;
 	char line[WIRE_MAX_LINE + 2], idtext[16], err[256];
 	int n;
 
+	snprintf(idtext, sizeof idtext, "%d", p->id);
 	if (p->timer)
 		event_free(p->timer);
 	if (p->splice) {
@@ -275,8 +208,16 @@ static void participant_end(struct participant *p, const char *reason, const cha
 			         (unsigned long long)st.dropped_cut_text);
 		}
 		core_audit(core, "relay", "stream.close", ls, details);
-		splice_free(p->splice);
+		if (refusal && p->shell) {
+			uint8_t goodbye[2 * SHELL_FRAME_HEADER + SHELL_FRAME_MAX + 4];
+			splice_free_with_goodbye(p->splice, goodbye, shell_goodbye(goodbye, refusal));
+		} else {
+			splice_free(p->splice);
+		}
+		record_event(ls, "LEAVE", "participant", idtext, "user", p->user, "reason", reason, (char *)NULL);
 	} else if (p->ssh_bev) {
+		if (p->stream_bev)
+			bufferevent_free(p->stream_bev); /* waited for the recorder */
 		if (refusal)
 			refuse(p->ssh_bev, p->shell, refusal);
 		else
@@ -288,13 +229,13 @@ static void participant_end(struct participant *p, const char *reason, const cha
 	shell_filter_free(p->shell_out);
 	if (p->db_id > 0 && participants_leave(core->store, p->db_id, reason, err, sizeof err) < 0)
 		log_error("event=participant_leave_failed error=\"%s\"", err);
-	snprintf(idtext, sizeof idtext, "%d", p->id);
 	n = wire_format(line, sizeof line, "LEAVE", "id", idtext, "user", p->user, "reason", reason,
 	                (char *)NULL);
-	send_line(ls->control, line, n);
+	core_send_line(ls->control, line, n);
 	log_info("event=participant_left session=%s user=%s reason=\"%s\"", ls->id, p->user, reason);
 	unlink_participant(p);
 	free(p);
+	record_participants_changed(ls);
 }
 
 static void cut_all_participants(struct live_session *ls, const char *reason)
@@ -310,6 +251,13 @@ static void on_participant_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (p->state == P_AWAIT_RECORDER) {
+		snprintf(details, sizeof details, "participant=%s reason=recorder_not_ready", p->user);
+		core_audit(p->session->core, "relay", "participant.deny", p->session, details);
+		participant_end(p, "recorder timeout", "The relay could not start recording this session in "
+		                "time, so you cannot join; try again.");
+		return;
+	}
 	snprintf(details, sizeof details, "participant=%s reason=%s", p->user,
 	         p->state == P_ASKING ? "no_answer" : "stream_not_opened");
 	core_audit(p->session->core, "relay", "consent.deny", p->session, details);
@@ -342,15 +290,41 @@ static void filter_emit(void *ctx, const uint8_t *data, size_t len)
 	bufferevent_write(p->stream_bev, data, len);
 }
 
+/* Every key, pointer and clipboard message, forwarded or not, attributed. */
+static void filter_input(void *ctx, enum rfb_input_kind kind, int forwarded, const uint8_t *msg,
+                         size_t len)
+{
+	struct participant *p = ctx;
+	enum recording_type type = kind == RFB_INPUT_KEY       ? RECORDING_INPUT_KEY
+	                           : kind == RFB_INPUT_POINTER ? RECORDING_INPUT_POINTER
+	                                                       : RECORDING_INPUT_CUT_TEXT;
+
+	record_data(p->session, type, p->id, p->user, !forwarded, msg, len);
+}
+
+/* Participant time exists only while it is recorded: once the recording
+ * failed, nothing more passes in either direction. */
 static int filter_feed(void *ctx, const uint8_t *data, size_t len)
 {
 	struct participant *p = ctx;
 
+	if (!record_ok(p->session))
+		return -1;
 	if (rfb_filter_feed(p->filter, data, len) < 0) {
 		log_warn("event=rfb_violation session=%s user=%s reason=\"%s\"", p->session->id, p->user,
 		         rfb_filter_error(p->filter));
 		return -1;
 	}
+	return record_ok(p->session) ? 0 : -1;
+}
+
+static int screen_feed_out(void *ctx, const uint8_t *data, size_t len)
+{
+	struct participant *p = ctx;
+
+	if (!record_ok(p->session))
+		return -1;
+	bufferevent_write(p->ssh_side, data, len);
 	return 0;
 }
 
@@ -365,9 +339,8 @@ static void shell_emit_to_participant(void *ctx, const uint8_t *data, size_t len
 }
 
 /* Resizes and exit statuses are steps of the session: audit them. */
-static void shell_frame_seen(void *ctx, const struct shell_frame *frame, int forwarded)
+static void shell_frame_audit(struct participant *p, const struct shell_frame *frame, int forwarded)
 {
-	struct participant *p = ctx;
 	char details[128];
 	unsigned cols, rows;
 	int status;
@@ -381,20 +354,74 @@ static void shell_frame_seen(void *ctx, const struct shell_frame *frame, int for
 	}
 }
 
+/* What the participant typed (dropped when they may only watch) and their
+ * window size. */
+static void shell_frame_in(void *ctx, const struct shell_frame *frame, int forwarded)
+{
+	struct participant *p = ctx;
+
+	if (frame->type == SHELL_DATA)
+		record_data(p->session, RECORDING_SHELL_INPUT, p->id, p->user, !forwarded, frame->payload,
+		            frame->len);
+	else if (frame->type == SHELL_RESIZE && forwarded)
+		record_data(p->session, RECORDING_SHELL_RESIZE, p->id, p->user, 0, frame->payload, frame->len);
+	shell_frame_audit(p, frame, forwarded);
+}
+
+/* A pipe-mode shell is the participant's own process: its output is
+ * recorded on their stream (the shared PTY's comes from the shell leg). */
+static void shell_frame_out(void *ctx, const struct shell_frame *frame, int forwarded)
+{
+	struct participant *p = ctx;
+
+	if (frame->type == SHELL_DATA && !p->tty)
+		record_data(p->session, RECORDING_SHELL_OUTPUT, p->id, p->user, 0, frame->payload, frame->len);
+	shell_frame_audit(p, frame, forwarded);
+}
+
 static int shell_feed_in(void *ctx, const uint8_t *data, size_t len)
 {
-	return shell_filter_feed(((struct participant *)ctx)->shell_in, data, len);
+	struct participant *p = ctx;
+
+	if (!record_ok(p->session) || shell_filter_feed(p->shell_in, data, len) < 0)
+		return -1;
+	return record_ok(p->session) ? 0 : -1;
 }
 
 static int shell_feed_out(void *ctx, const uint8_t *data, size_t len)
 {
-	return shell_filter_feed(((struct participant *)ctx)->shell_out, data, len);
+	struct participant *p = ctx;
+
+	if (!record_ok(p->session) || shell_filter_feed(p->shell_out, data, len) < 0)
+		return -1;
+	return record_ok(p->session) ? 0 : -1;
 }
 
 static void on_splice_closed(void *ctx, const char *why)
 {
 	/* participant_end frees the splice: its report has run. */
 	participant_end(ctx, why, NULL);
+}
+
+void participant_splice(struct participant *p)
+{
+	struct live_session *ls = p->session;
+
+	if (p->timer)
+		evtimer_del(p->timer);
+	p->state = P_LIVE;
+	record_participant_joined(p, rights_name(p->shell, p->granted_control));
+	bufferevent_setcb(p->ssh_bev, NULL, NULL, NULL, NULL);
+	p->ssh_side = p->ssh_bev;
+	if (p->shell)
+		p->splice = splice_new(p->ssh_bev, p->stream_bev, shell_feed_in, shell_feed_out, p,
+		                       on_splice_closed, p);
+	else
+		p->splice = splice_new(p->ssh_bev, p->stream_bev, filter_feed, screen_feed_out, p,
+		                       on_splice_closed, p);
+	p->ssh_bev = NULL;
+	log_info("event=participant_joined session=%s ticket=%s user=%s rights=%s", ls->id, ls->ticket,
+	         p->user, rights_name(p->shell, p->granted_control));
 }
 
 /* STREAM token=... arrived on `bev`: find who it belongs to and splice. */
@@ -405,6 +432,8 @@ static void attach_stream(struct relay_core *core, struct bufferevent *bev, cons
 	struct participant *p = NULL;
 
 	secret_sha256_hex(token, strlen(token), digest);
+	if (record_attach_leg(core, bev, digest))
+		return;
 	for (struct live_session *ls = core->sessions; ls && !p; ls = ls->next)
 		for (struct participant *q = ls->participants; q; q = q->next)
 			if (q->state == P_AWAIT_STREAM && secret_equal(q->token_hash, digest)) {
@@ -418,17 +447,15 @@ static void attach_stream(struct relay_core *core, struct bufferevent *bev, cons
 		return;
 	}
 	memset(p->token_hash, 0, sizeof p->token_hash); /* single use */
-	event_free(p->timer);
-	p->timer = NULL;
-	p->state = P_LIVE;
+	evtimer_del(p->timer);
 	p->stream_bev = bev;
 	if (p->shell) {
-		struct shell_filter_callbacks in = { shell_emit_to_agent, shell_frame_seen, p };
-		struct shell_filter_callbacks out = { shell_emit_to_participant, shell_frame_seen, p };
+		struct shell_filter_callbacks in = { shell_emit_to_agent, shell_frame_in, p };
+		struct shell_filter_callbacks out = { shell_emit_to_participant, shell_frame_out, p };
 		p->shell_in = shell_filter_new(SHELL_FROM_PARTICIPANT, p->granted_control, &in);
 		p->shell_out = shell_filter_new(SHELL_FROM_AGENT, 1, &out);
 	} else {
-		struct rfb_filter_callbacks cb = { filter_emit, NULL, p };
+		struct rfb_filter_callbacks cb = { filter_emit, filter_input, p };
 		p->filter = rfb_filter_new(p->granted_control, &cb);
 	}
 	p->db_id = participants_join(core->store, p->session->id, p->session->ticket, p->user,
@@ -436,21 +463,37 @@ static void attach_stream(struct relay_core *core, struct bufferevent *bev, cons
 	if (p->db_id < 0) {
 		/* Fail closed: no participant time without its record. */
 		log_error("event=participant_record_failed error=\"%s\"", err);
-		bufferevent_free(bev);
-		p->stream_bev = NULL;
 		participant_end(p, "could not record the participant", "The relay could not record this "
 		                "participant, so the request is refused.");
 		return;
 	}
-	bufferevent_setcb(p->ssh_bev, NULL, NULL, NULL, NULL);
-	p->ssh_side = p->ssh_bev;
-	if (p->shell)
-		p->splice = splice_new(p->ssh_bev, bev, shell_feed_in, shell_feed_out, p, on_splice_closed, p);
-	else
-		p->splice = splice_new(p->ssh_bev, bev, filter_feed, NULL, p, on_splice_closed, p);
-	p->ssh_bev = NULL;
-	log_info("event=participant_joined session=%s ticket=%s user=%s rights=%s", p->session->id,
-	         p->session->ticket, p->user, rights_name(p->shell, p->granted_control));
+	p->state = P_AWAIT_RECORDER;
+	if (record_ready_for(p)) {
+		participant_splice(p);
+	} else {
+		struct timeval limit = { PREAUTH_TIMEOUT_S, 0 };
+		bufferevent_disable(bev, EV_READ);
+		evtimer_add(p->timer, &limit);
+	}
+}
+
+void core_send_open(struct live_session *ls, int id, int shell, const char *rights, int tty,
+                    unsigned cols, unsigned rows, int recorder, char token_hash[SHA256_HEX_LEN])
+{
+	char token[STREAM_TOKEN_HEX + 1], line[WIRE_MAX_LINE + 2], idtext[16], coltext[8], rowtext[8];
+	int n;
+
+	secret_random_hex(token, STREAM_TOKEN_HEX / 2);
+	secret_sha256_hex(token, strlen(token), token_hash);
+	snprintf(idtext, sizeof idtext, "%d", id);
+	snprintf(coltext, sizeof coltext, "%u", cols);
+	snprintf(rowtext, sizeof rowtext, "%u", rows);
+	n = wire_format(line, sizeof line, "OPEN", "id", idtext, "token", token, "rights", rights, "kind",
+	                shell ? "shell" : "screen", "tty", tty ? "1" : "0", "cols", coltext, "rows", rowtext,
+	                "recorder", recorder ? "1" : "0", (char *)NULL);
+	core_send_line(ls->control, line, n);
+	OPENSSL_cleanse(token, sizeof token);
+	OPENSSL_cleanse(line, sizeof line);
 }
 
 /* CONSENT id=N view=yes|no control=yes|no [reason=...] from the agent. */
@@ -459,9 +502,8 @@ static void handle_consent(struct live_session *ls, const struct wire_msg *msg)
 	const char *id = wire_get(msg, "id"), *view = wire_get(msg, "view");
 	const char *control = wire_get(msg, "control"), *why = wire_get(msg, "reason");
 	const char *auto_answer = wire_get(msg, "auto");
-	char details[256], token[STREAM_TOKEN_HEX + 1], line[WIRE_MAX_LINE + 2], idtext[16];
+	char details[256], idtext[16];
 	struct participant *p;
-	int n;
 
 	for (p = ls->participants; p; p = p->next)
 		if (id && p->state == P_ASKING && atoi(id) == p->id)
@@ -478,6 +520,10 @@ static void handle_consent(struct live_session *ls, const struct wire_msg *msg)
 		snprintf(details, sizeof details, "participant=%s asked=%s reason=%s", p->user,
 		         rights_name(p->shell, p->want_control), why ? why : "declined");
 		core_audit(ls->core, "enduser", "consent.deny", ls, details);
+		snprintf(idtext, sizeof idtext, "%d", p->id);
+		record_event(ls, "CONSENT", "participant", idtext, "user", p->user, "asked",
+		             rights_name(p->shell, p->want_control), "granted", "none", "answer",
+		             why ? why : "declined", "auto", auto_answer ? auto_answer : "0", (char *)NULL);
 		participant_end(p, "end user declined", refusal);
 		return;
 	}
@@ -489,18 +535,15 @@ static void handle_consent(struct live_session *ls, const struct wire_msg *msg)
 		participant_end(p, "audit log unavailable", NOT_RECORDED);
 		return;
 	}
-	secret_random_hex(token, STREAM_TOKEN_HEX / 2);
-	secret_sha256_hex(token, strlen(token), p->token_hash);
-	p->state = P_AWAIT_STREAM;
 	snprintf(idtext, sizeof idtext, "%d", p->id);
-	char cols[8], rows[8];
-	snprintf(cols, sizeof cols, "%u", p->cols);
-	snprintf(rows, sizeof rows, "%u", p->rows);
-	n = wire_format(line, sizeof line, "OPEN", "id", idtext, "token", token, "rights",
-	                rights_name(p->shell, p->granted_control), "kind", p->shell ? "shell" : "screen",
-	                "tty", p->tty ? "1" : "0", "cols", cols, "rows", rows, (char *)NULL);
-	send_line(ls->control, line, n);
-	OPENSSL_cleanse(token, sizeof token);
+	record_event(ls, "CONSENT", "participant", idtext, "user", p->user, "asked",
+	             rights_name(p->shell, p->want_control), "granted",
+	             rights_name(p->shell, p->granted_control), "answer", "allowed", "auto",
+	             auto_answer ? auto_answer : "0", (char *)NULL);
+	p->state = P_AWAIT_STREAM;
+	record_participant_allowed(p);
+	core_send_open(ls, p->id, p->shell, rights_name(p->shell, p->granted_control), p->tty, p->cols,
+	               p->rows, 0, p->token_hash);
 	struct timeval limit = { PREAUTH_TIMEOUT_S, 0 };
 	evtimer_add(p->timer, &limit);
 }
@@ -509,7 +552,7 @@ static void start_join(struct relay_core *core, struct join_request *req)
 {
 	struct live_session *ls = NULL;
 	struct bufferevent *bev;
-	char details[256], line[WIRE_MAX_LINE + 2], idtext[16], reason[192];
+	char details[256], line[WIRE_MAX_LINE + 2], idtext[16], reason[320], err[256];
 	struct participant *p;
 	int matches = 0, count = 0, n;
 
@@ -542,7 +585,16 @@ static void start_join(struct relay_core *core, struct join_request *req)
 			count++;
 		if (count >= MAX_PARTICIPANTS)
 			snprintf(reason, sizeof reason, "The session already has %d participants.", count);
+		else if (ls->next_participant_id >= RECORD_MAX_PARTICIPANT_ID)
+			snprintf(reason, sizeof reason, "The session has had %d joins; open a new session.",
+			         ls->next_participant_id);
+		else if (ls->record_failed)
+			snprintf(reason, sizeof reason, "The session's recording failed (%.100s); it cannot go on.",
+			         ls->record_why);
 	}
+	if (!reason[0] && record_open(ls, err, sizeof err) < 0)
+		snprintf(reason, sizeof reason, "The relay cannot record this session (%.120s), so nobody "
+		         "can join it: ask the relay's operator to fix the recordings folder.", err);
 	if (reason[0]) {
 		snprintf(details, sizeof details, "user=%s source=%s asked=%s reason=\"%.120s\"", req->user,
 		         req->source, rights_name(req->shell, req->want_control), reason);
@@ -577,9 +629,12 @@ static void start_join(struct relay_core *core, struct join_request *req)
 		return;
 	}
 	snprintf(idtext, sizeof idtext, "%d", p->id);
+	record_event(ls, "ASK", "participant", idtext, "user", p->user, "role", p->role, "asked",
+	             rights_name(p->shell, p->want_control), (char *)NULL);
+	snprintf(idtext, sizeof idtext, "%d", p->id);
 	n = wire_format(line, sizeof line, "JOIN", "id", idtext, "user", p->user, "role", p->role,
 	                "ticket", ls->ticket, "right", rights_name(p->shell, p->want_control), (char *)NULL);
-	send_line(ls->control, line, n);
+	core_send_line(ls->control, line, n);
 	struct timeval limit = { CONSENT_TIMEOUT_S + 5, 0 };
 	evtimer_add(p->timer, &limit);
 }
@@ -591,6 +646,7 @@ static void session_free(struct live_session *ls)
 	struct live_session **pp = &ls->core->sessions;
 
 	cut_all_participants(ls, "session ended");
+	record_close(ls, "session ended");
 	while (*pp && *pp != ls)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -611,8 +667,9 @@ static void session_end(struct live_session *ls, const char *actor, const char *
 	int n;
 
 	cut_all_participants(ls, reason);
+	record_close(ls, reason);
 	n = wire_format(line, sizeof line, "END", "reason", reason, (char *)NULL);
-	send_line(ls->control, line, n);
+	core_send_line(ls->control, line, n);
 	if (sessions_end(ls->core->store, actor, ls->id, reason, err, sizeof err) < 0)
 		log_error("event=session_end_failed session=%s error=\"%s\"", ls->id, err);
 	log_info("event=session_ended session=%s ticket=%s reason=\"%s\"", ls->id, ls->ticket, reason);
@@ -651,7 +708,7 @@ static void on_ping(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	send_line(ls->control, line, n);
+	core_send_line(ls->control, line, n);
 }
 
 static void on_control_read(struct bufferevent *bev, void *arg)
@@ -739,7 +796,7 @@ static void deny(struct bufferevent *bev, const char *reason)
 	char line[WIRE_MAX_LINE + 2];
 	int n = wire_format(line, sizeof line, "DENIED", "reason", reason, (char *)NULL);
 
-	send_line(bev, line, n);
+	core_send_line(bev, line, n);
 	bev_close_after_flush(bev);
 }
 
@@ -782,7 +839,7 @@ static void handle_hello(struct relay_core *core, struct bufferevent *bev, const
 	session_attach(ls, bev);
 	n = wire_format(line, sizeof line, "WELCOME", "session", ls->id, "ticket", ls->ticket, "by",
 	                ls->created_by, "resume", claimed.resume_token, (char *)NULL);
-	send_line(bev, line, n);
+	core_send_line(bev, line, n);
 	OPENSSL_cleanse(claimed.resume_token, sizeof claimed.resume_token);
 	OPENSSL_cleanse(line, sizeof line);
 	log_info("event=session_started session=%s ticket=%s source=%s auto_accept=%d", ls->id,
@@ -808,14 +865,16 @@ static void handle_resume(struct relay_core *core, struct bufferevent *bev, cons
 		return;
 	}
 	ls = find_session(core, id);
-	if (ls == NULL)
+	if (ls == NULL) {
 		ls = session_new(core, &claimed);
+		ls->resumed = 1;
+	}
 	else if (ls->control)
 		session_detach(ls, "replaced by a resumed connection");
 	session_attach(ls, bev);
 	n = wire_format(line, sizeof line, "WELCOME", "session", ls->id, "ticket", ls->ticket, "by",
 	                ls->created_by, (char *)NULL);
-	send_line(bev, line, n);
+	core_send_line(bev, line, n);
 	log_info("event=session_resumed session=%s source=%s", ls->id, source);
 }
 
@@ -1007,8 +1066,32 @@ static void adopt_orphan(const struct session_info *info, void *arg)
 	snprintf(c.ticket_id, sizeof c.ticket_id, "%s", info->ticket_id);
 	snprintf(c.created_by, sizeof c.created_by, "%s", info->created_by);
 	ls = session_new(core, &c);
+	ls->resumed = 1;
 	evtimer_add(ls->grace_timer, &grace);
 	log_info("event=session_awaiting_resume session=%s grace_s=%d", ls->id, RESUME_GRACE_S);
+}
+
+/* The recordings' signing key, and the recordings a killed relay left open:
+ * verified and marked truncated (or complete) before anything new starts. */
+static int open_recordings(struct relay_core *core, char *err, size_t errlen)
+{
+	char path[CFG_MAX_PATH + 32], why[256];
+	int marked = 0;
+
+	snprintf(path, sizeof path, "%s/relay.key", core->cfg->certs_dir);
+	core->signing_key = recording_load_key(path, why, sizeof why);
+	if (core->signing_key == NULL) {
+		snprintf(err, errlen, "recording key: %s (run 'concierge init')", why);
+		return -1;
+	}
+	if (recordings_mark_interrupted(core->store, core->signing_key, &marked, why, sizeof why) < 0) {
+		snprintf(err, errlen, "settling interrupted recordings: %s", why);
+		EVP_PKEY_free(core->signing_key);
+		return -1;
+	}
+	if (marked > 0)
+		log_info("event=recordings_settled count=%d", marked);
+	return 0;
 }
 
 struct relay_core *relay_core_new(struct event_base *base, const struct concierge_config *cfg,
@@ -1021,6 +1104,11 @@ struct relay_core *relay_core_new(struct event_base *base, const struct concierg
 	core->store = store;
 	core->tls = tls;
 	core->rates = xcalloc(RATE_LIMIT_SOURCES, sizeof *core->rates);
+	if (open_recordings(core, err, errlen) < 0) {
+		free(core->rates);
+		free(core);
+		return NULL;
+	}
 	pthread_mutex_init(&core->lock, NULL);
 	core->wakeup = event_new(base, -1, EV_PERSIST | EV_READ, on_wakeup, core);
 	core->listener = bind_listener(core, err, errlen);
@@ -1074,6 +1162,7 @@ void relay_core_free(struct relay_core *core)
 		core->posts = next;
 	}
 	pthread_mutex_destroy(&core->lock);
+	EVP_PKEY_free(core->signing_key);
 	free(core->rates);
 	free(core);
 }

@@ -329,6 +329,15 @@ static int build_keyframes(struct replay *r, char *err, size_t errlen)
 			}
 			progress(r, show, leg->units[u].time_us, &last, 0);
 		}
+		{
+			/* UNIT is not answered: one round trip shows whether the
+			 * decoder took the leg's last messages. */
+			int full;
+			size_t nrects;
+
+			if (fetch_frame(r, 0, &full, &nrects, why, sizeof why) < 0)
+				goto leg_failed;
+		}
 		continue;
 leg_failed:
 		/* A leg the decoder refuses replays up to the keyframes before

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "concierge_limits.h"
+#include "fd_io.h"
 #include "replay_proto.h"
 #include "replay_sandbox.h"
 
@@ -45,40 +46,6 @@ static char pump_error[128];
 
 /* ---- replies ------------------------------------------------------------- */
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *data, size_t len)
-{
-	uint8_t *p = data;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 static void fail(const char *fmt, ...)
@@ -98,7 +65,7 @@ static void fail(const char *fmt, ...)
 	memset(&h, 0, sizeof h);
 	h.kind = REPLAY_REPLY_ERROR;
 	h.payload_len = (uint64_t)n;
-	(void)(write_all(FD_CTL, &h, sizeof h) == 0 && write_all(FD_CTL, text, (size_t)n) == 0);
+	(void)(fd_write_full(FD_CTL, &h, sizeof h) == 0 && fd_write_full(FD_CTL, text, (size_t)n) == 0);
 	_exit(1);
 }
 
@@ -354,7 +321,7 @@ static void cmd_restore(uint32_t width, uint32_t height, uint32_t len)
 
 	if (client == NULL || len < sizeof head)
 		fail("restore without a leg");
-	if (read_all(FD_CTL, head, sizeof head) < 0)
+	if (fd_read_full(FD_CTL, head, sizeof head) < 0)
 		_exit(0);
 	memcpy(&window_len, head + 1, 4);
 	if (head[0] > 1 || window_len > REPLAY_ZLIB_WINDOW || len - sizeof head < window_len ||
@@ -364,7 +331,7 @@ static void cmd_restore(uint32_t width, uint32_t height, uint32_t len)
 	payload = malloc((size_t)window_len + zlen + 1);
 	if (payload == NULL)
 		fail("restore: no memory");
-	if (read_all(FD_CTL, payload, (size_t)window_len + zlen) < 0)
+	if (fd_read_full(FD_CTL, payload, (size_t)window_len + zlen) < 0)
 		_exit(0);
 	client->width = (int)width;
 	client->height = (int)height;
@@ -396,8 +363,8 @@ static void cmd_restore(uint32_t width, uint32_t height, uint32_t len)
 
 static void reply(const struct replay_reply_hdr *h, const void *a, size_t alen, const void *b, size_t blen)
 {
-	if (write_all(FD_CTL, h, sizeof *h) < 0 || (alen && write_all(FD_CTL, a, alen) < 0) ||
-	    (blen && write_all(FD_CTL, b, blen) < 0))
+	if (fd_write_full(FD_CTL, h, sizeof *h) < 0 || (alen && fd_write_full(FD_CTL, a, alen) < 0) ||
+	    (blen && fd_write_full(FD_CTL, b, blen) < 0))
 		_exit(0);
 }
 
@@ -444,7 +411,7 @@ static void cmd_frame(uint32_t want_full)
 		reply(&h, rects, 16 * nrects, NULL, 0);
 		for (size_t i = 0; i < nrects; i++)
 			for (uint32_t y = 0; y < rects[i].h; y++)
-				if (write_all(FD_CTL, framebuffer + (size_t)(rects[i].y + y) * w + rects[i].x,
+				if (fd_write_full(FD_CTL, framebuffer + (size_t)(rects[i].y + y) * w + rects[i].x,
 				              (size_t)rects[i].w * 4) < 0)
 					_exit(0);
 	}
@@ -541,7 +508,7 @@ void replay_decoder_main(int ctl)
 
 	/* Rights are reduced: now the recorded bytes may come. */
 	for (;;) {
-		if (read_all(FD_CTL, &cmd, sizeof cmd) < 0)
+		if (fd_read_full(FD_CTL, &cmd, sizeof cmd) < 0)
 			_exit(0);
 		switch (cmd.cmd) {
 		case REPLAY_CMD_LEG:

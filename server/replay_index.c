@@ -9,41 +9,24 @@
 #include <openssl/sha.h>
 
 #include "errbuf.h"
+#include "fd_io.h"
 #include "wire.h"
 #include "xmalloc.h"
 
 #define SCREEN_STREAM_FIRST 1000
 #define SCREEN_STREAM_LAST 1999
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 static int header_hash(int fd, unsigned char out[RECORDING_HASH_LEN], char *err, size_t errlen)
 {
 	uint8_t buf[RECORDING_MAX_HEADER];
 	uint32_t body;
 
-	if (pread_all(fd, buf, 14, 0) < 0) {
+	if (fd_pread_full(fd, buf, 14, 0) < 0) {
 		errbuf_set(err, errlen, "not a recording: too short");
 		return -1;
 	}
 	body = (uint32_t)buf[10] << 24 | (uint32_t)buf[11] << 16 | (uint32_t)buf[12] << 8 | buf[13];
-	if (body > RECORDING_MAX_HEADER - 14 || pread_all(fd, buf + 14, body, 14) < 0) {
+	if (body > RECORDING_MAX_HEADER - 14 || fd_pread_full(fd, buf + 14, body, 14) < 0) {
 		errbuf_set(err, errlen, "not a recording: bad header");
 		return -1;
 	}
@@ -204,7 +187,7 @@ int replay_index_build(int fd, struct replay_index *idx, char *err, size_t errle
 			idx->duration_us = rec.time_us;
 		idx->records = rec.index + 1;
 		idx->bytes = rec_end;
-		if (pread_all(fd, idx->chain, RECORDING_HASH_LEN, rec_end - RECORDING_HASH_LEN) < 0) {
+		if (fd_pread_full(fd, idx->chain, RECORDING_HASH_LEN, rec_end - RECORDING_HASH_LEN) < 0) {
 			errbuf_set(err, errlen, "cannot read the recording: %s", strerror(errno));
 			rc = -1;
 			break;
@@ -311,7 +294,7 @@ int replay_index_read_unit(int fd, const struct replay_index_leg *leg, uint64_t 
 		n = leg->recs[r].len - skip;
 		if (n > len)
 			n = len;
-		if (pread_all(fd, out, (size_t)n, leg->recs[r].payload_off + skip) < 0) {
+		if (fd_pread_full(fd, out, (size_t)n, leg->recs[r].payload_off + skip) < 0) {
 			errbuf_set(err, errlen, "cannot read the recording: %s",
 			           errno ? strerror(errno) : "it became shorter");
 			return -1;

@@ -40,18 +40,7 @@ static int cmp_double(const void *a, const void *b)
 
 static int frame_matches(const struct synth_params *p, const struct replay_frame *f, uint64_t t)
 {
-	uint32_t leg;
-	uint64_t n;
-
-	if (!synth_expected(p, t, &leg, &n))
-		return !f->has_picture;
-	if (!f->has_picture || f->width != p->width || f->height != p->height)
-		return 0;
-	for (uint32_t y = 0; y < p->height; y++)
-		for (uint32_t x = 0; x < p->width; x++)
-			if (f->pixels[(size_t)y * p->width + x] != synth_pixel(p, synth_frame_number(leg, n), x, y))
-				return 0;
-	return 1;
+	return synth_frame_matches(p, t, f->has_picture, f->width, f->height, f->pixels);
 }
 
 int main(int argc, char **argv)

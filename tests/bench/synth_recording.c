@@ -76,6 +76,23 @@ int synth_expected(const struct synth_params *p, uint64_t t, uint32_t *leg, uint
 	return 0;
 }
 
+int synth_frame_matches(const struct synth_params *p, uint64_t t, int has_picture, uint32_t width,
+                        uint32_t height, const uint32_t *pixels)
+{
+	uint32_t leg;
+	uint64_t n;
+
+	if (!synth_expected(p, t, &leg, &n))
+		return !has_picture && pixels == NULL;
+	if (!has_picture || width != p->width || height != p->height)
+		return 0;
+	for (uint32_t y = 0; y < p->height; y++)
+		for (uint32_t x = 0; x < p->width; x++)
+			if (pixels[(size_t)y * p->width + x] != synth_pixel(p, synth_frame_number(leg, n), x, y))
+				return 0;
+	return 1;
+}
+
 static uint32_t rgb(uint32_t r, uint32_t g, uint32_t b)
 {
 	return (r & 0xff) << 16 | (g & 0xff) << 8 | (b & 0xff);

@@ -61,4 +61,9 @@ uint32_t synth_pixel(const struct synth_params *p, uint32_t frame, uint32_t x, u
  * picture (outside every leg). */
 int synth_expected(const struct synth_params *p, uint64_t t, uint32_t *leg, uint64_t *frame);
 
+/* 1 when a replayed frame (has_picture, width, height, pixels) is exactly
+ * what was drawn at t, or has no picture where nothing was drawn. */
+int synth_frame_matches(const struct synth_params *p, uint64_t t, int has_picture, uint32_t width,
+                        uint32_t height, const uint32_t *pixels);
+
 #endif

@@ -20,10 +20,12 @@ relay_setup() { # init state, users dana (desk) and vera (vendor), start the rel
 	relay_start
 }
 
-relay_start() {
+relay_start() { # waits for this start's own "relay_started" (the log is appended to)
+	local before
+	before=$(log_count "$WORK/relay.log" "event=relay_started")
 	"$RELAY" --config "$CONF" 2>>"$WORK/relay.log" &
 	RELAY_PID=$!; E2E_PIDS+=($RELAY_PID)
-	wait_for_log "$WORK/relay.log" "event=relay_started" 10
+	wait_for_more "$WORK/relay.log" "event=relay_started" "$before" 10
 }
 
 SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
@@ -80,7 +82,7 @@ audit_has() { # PATTERN: the audit list has a matching line
 
 # Consent questions accumulate in the agent's output, so waiting for "the
 # next one" means counting: mark before triggering, then wait for more.
-log_count() { grep -Ec -- "$2" "$1" 2>/dev/null || true; }
+log_count() { local n; n=$(grep -Ec -- "$2" "$1" 2>/dev/null); echo "${n:-0}"; }
 wait_for_more() { # FILE PATTERN BEFORE SECONDS: waits until PATTERN occurs more than BEFORE times
 	local deadline=$((SECONDS + $4))
 	while [ $SECONDS -lt $deadline ]; do

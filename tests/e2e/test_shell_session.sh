@@ -131,7 +131,7 @@ open_pane p5 dana "$S"
 answer_next sh "asks to open a SHELL" "$q" y
 check "a shell participant before session end" pane_has p5 "\\$ ?$|# ?$" 10
 expect "session end while a shell is attached" 0 "ended session $S" ssh_as dana session end "$S"
-check "the shell participant is told the stream closed" pane_has p5 "shell stream closed" 10
+check "the shell participant is told why the session ended" pane_has p5 "concierge: ended by dana" 10
 eval "wait_exit \$AGENT_PID_sh 10"
 check "the agent ends (and kills its shell) when the session ends" test "$RC" -eq 0
 check "audit chain intact" "$CONCIERGE" --config "$CONF" audit verify
