@@ -136,6 +136,14 @@ int cli_recording_resolve(struct cli_ctx *ctx, struct store *store, const char *
  * then not give access. */
 int cli_recording_audit_access(struct cli_ctx *ctx, struct store *store, const struct recording_row *row,
                                const char *action, const char *details);
+/* Verifies the row's file with the relay key and, for a registered row,
+ * compares it with the database (a file swapped for another valid recording
+ * is TAMPERED): CLI_OK with *status (enum recording_status), *res and the
+ * problem in words (the verifier's, or how the file differs from its row);
+ * CLI_FAIL after printing why it could not verify. */
+struct recording_verify_result;
+int cli_recording_check(const struct cli_ctx *ctx, const struct recording_row *row, int *status,
+                        struct recording_verify_result *res, char *problem, size_t problemlen);
 /* The relay's verification key, certs_dir/relay.pem; NULL after printing why.
  * The caller EVP_PKEY_free()s it. */
 EVP_PKEY *cli_recording_load_key(const struct cli_ctx *ctx);

@@ -40,9 +40,8 @@ int cli_verified_open(struct cli_ctx *ctx, const char *id_or_path, const char *a
                       const char *details, struct cli_verified *out)
 {
 	struct recording_verify_result res;
-	char err[512], audit_details[AUDIT_FIELD_MAX];
+	char err[512], problem[RECORDING_MAX_FAILURE + 256], audit_details[AUDIT_FIELD_MAX];
 	struct store *store = NULL;
-	EVP_PKEY *key = NULL;
 	int rc, status;
 
 	memset(out, 0, sizeof *out);
@@ -51,22 +50,16 @@ int cli_verified_open(struct cli_ctx *ctx, const char *id_or_path, const char *a
 		goto out;
 	if ((rc = cli_recording_resolve(ctx, store, id_or_path, out->row)) != CLI_OK)
 		goto out;
-	rc = CLI_FAIL;
-	if ((key = cli_recording_load_key(ctx)) == NULL)
+	if ((rc = cli_recording_check(ctx, out->row, &status, &res, problem, sizeof problem)) != CLI_OK)
 		goto out;
-	status = recording_verify(out->row->path, key, &res, err, sizeof err);
-	if (status < 0) {
-		cli_fail("cannot verify %s: %s", out->row->path, err);
-		goto out;
-	}
 	snprintf(audit_details, sizeof audit_details, "%s verify=%s%s", details, recording_status_name(status),
 	         status == RECORDING_TAMPERED ? " refused=tampered" : "");
 	if ((rc = cli_recording_audit_access(ctx, store, out->row, action, audit_details)) != CLI_OK)
 		goto out;
 	if (status == RECORDING_TAMPERED) {
-		fprintf(stderr, "concierge: recording %s is TAMPERED: record %" PRId64 " at byte %" PRIu64
-		        ": %s\n  nothing was exported; keep the file as evidence and run 'concierge recording "
-		        "verify' for details\n", out->row->path, res.first_bad_record, res.first_bad_offset, res.why);
+		fprintf(stderr, "concierge: recording %s is TAMPERED: %s\n  nothing was exported or played; "
+		        "keep the file as evidence and run 'concierge recording verify' for details\n",
+		        out->row->path, problem);
 		rc = CLI_TAMPERED;
 		goto out;
 	}
@@ -80,11 +73,10 @@ int cli_verified_open(struct cli_ctx *ctx, const char *id_or_path, const char *a
 	if (status == RECORDING_TRUNCATED)
 		fprintf(stderr, "concierge: warning: recording %s is truncated (%s); only its verified part "
 		        "(%" PRIu64 " records, up to %" PRIu64 ".%03" PRIu64 " s) is used, the last %" PRIu64
-		        " bytes are left out\n", out->row->path, res.why, res.records_verified,
+		        " bytes are left out\n", out->row->path, problem, res.records_verified,
 		        out->end_us / 1000000, out->end_us / 1000 % 1000, res.tail_bytes);
 	rc = CLI_OK;
 out:
-	EVP_PKEY_free(key);
 	store_close(store);
 	if (rc != CLI_OK)
 		cli_verified_done(out);
