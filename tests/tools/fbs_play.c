@@ -210,6 +210,11 @@ int main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "fbs_play: cannot write %s\n", argv[2]);
 	}
+	free(client->frameBuffer); /* libvncclient leaves its framebuffer to the application */
+	client->frameBuffer = NULL;
+	free(client->rcSource);    /* nor does it free the last cursor shape */
+	free(client->rcMask);
+	client->rcSource = client->rcMask = NULL;
 	rfbClientCleanup(client); /* closes sv[0]: the feeder sees EOF */
 	pthread_join(thread, NULL);
 	close(sv[1]);
