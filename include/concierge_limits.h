@@ -111,7 +111,7 @@
 #define REPLAY_ZLIB_WINDOW       32768              /* ZRLE inflater state at a message boundary */
 #define REPLAY_MAX_KEYFRAMES     (1u << 20)         /* per keyframes file */
 #define REPLAY_MAX_KEYFRAME_FB   (REPLAY_MAX_PIXELS * 4u + 65536u) /* one compressed framebuffer */
-#define REPLAY_MAX_KEYFRAMES_FILE (64ull << 30)     /* a keyframes file larger than this is refused */
+#define REPLAY_MAX_KEYFRAMES_FILE (4ull << 30)      /* a larger keyframes file is not read (rebuilt) */
 #define REPLAY_MAX_LEG_RECORDS   (16u << 20)        /* RFB records indexed per recording */
 #define REPLAY_CHILD_TIMEOUT_MS  10000              /* longest wait for any progress of the child */
 #define REPLAY_CHILD_CPU_S       3600               /* CPU seconds of one decoder child */

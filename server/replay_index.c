@@ -164,7 +164,20 @@ static void finish_legs(struct replay_index *idx)
 	}
 }
 
+/* The scan with a local error buffer: callers may pass err NULL. */
+static int build(int fd, struct replay_index *idx, char *err, size_t errlen);
+
 int replay_index_build(int fd, struct replay_index *idx, char *err, size_t errlen)
+{
+	char why[256] = "";
+	int rc = build(fd, idx, why, sizeof why);
+
+	if (rc < 0)
+		errbuf_set(err, errlen, "%s", why);
+	return rc;
+}
+
+static int build(int fd, struct replay_index *idx, char *err, size_t errlen)
 {
 	struct recording_reader *rd = NULL;
 	struct recording_record rec;
