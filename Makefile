@@ -15,7 +15,7 @@ DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
                 xvfb xdotool x11-xserver-utils clang iproute2 tmux \
-                libpng-dev zlib1g-dev
+                libpng-dev zlib1g-dev asciinema ffmpeg
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
                 libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes \
                 libpng zlib
@@ -44,7 +44,7 @@ COMMON_SRC := $(wildcard common/*.c)
 CLI_SRC        := $(wildcard server/cli_*.c)
 # The replay engine (libvncclient in a sandboxed child, libpng) stays out of
 # the relay: only the CLI and the tests link it.
-REPLAY_SRC     := $(wildcard server/replay*.c) server/png_writer.c
+REPLAY_SRC     := $(wildcard server/replay*.c) server/png_writer.c server/frame_sampler.c
 SERVER_LIB_SRC := $(filter-out server/%_main.c $(CLI_SRC) $(REPLAY_SRC),$(wildcard server/*.c))
 AGENT_LIB_SRC  := $(filter-out agent/%_main.c,$(wildcard agent/*.c))
 
@@ -58,12 +58,14 @@ SERVER_LIBS := $(call pc_libs,openssl libssh sqlite3 libevent libevent_openssl l
 AGENT_LIBS  := $(call pc_libs,openssl libevent libevent_openssl libvncserver x11 xext xdamage xtst xfixes) -lutil -lpthread
 TOOL_LIBS   := $(call pc_libs,libvncclient)
 REPLAY_LIBS := $(call pc_libs,libvncclient libpng zlib)
+CLI_LIBS    := $(call pc_libs,libvncserver) # recording play serves viewers
 CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)
 
 PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
 # Test tools: real clients the end-to-end tests drive (never installed).
 TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tools/shell_host_harness \
-            $(BUILD)/tools/make_recording
+            $(BUILD)/tools/make_recording $(BUILD)/tools/gen_shell_recording $(BUILD)/tools/png_probe \
+            $(BUILD)/tools/fbs_play $(BUILD)/tools/synth_frame $(BUILD)/bench/gen_recording
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -76,7 +78,7 @@ $(BUILD)/%.o: %.c
 
 $(BIN)/concierge: $(CLI_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) $(CLI_LIBS) -o $@
 
 $(BIN)/concierge-relay: $(BUILD)/server/relay_main.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -147,6 +149,27 @@ $(BUILD)/tools/make_recording: $(BUILD)/tests/tools/make_recording.o $(SERVER_LI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
 
+$(BUILD)/tools/gen_shell_recording: $(BUILD)/tests/tools/gen_shell_recording.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+
+$(BUILD)/tools/png_probe: $(BUILD)/tests/tools/png_probe.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,libpng) -o $@
+
+$(BUILD)/tools/synth_frame: $(BUILD)/tests/tools/synth_frame.o $(SYNTH_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) \
+                            $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver) -o $@
+
+$(BUILD)/tests/tools/synth_frame.o: tests/tools/synth_frame.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/bench $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tools/fbs_play: $(BUILD)/tests/tools/fbs_play.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,libvncclient libpng) -lpthread -o $@
+
 # ---- fuzzing (libFuzzer; clang is in DEB_PACKAGES) ----
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -176,12 +199,6 @@ build/fuzz/fuzz_rfb_framer: tests/fuzz/fuzz_rfb_framer.c server/rfb_framer.c com
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
 
-build/fuzz/fuzz_timeline: tests/fuzz/fuzz_timeline.c server/timeline.c server/recording.c server/json_out.c \
-                         common/wire.c common/errbuf.c common/xmalloc.c common/log.c server/timeline.h \
-                         server/recording.h include/concierge_limits.h
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@
-
 build/fuzz/fuzz_replay_keyframes: tests/fuzz/fuzz_replay_keyframes.c server/replay_keyframes.c server/replay_proto.c \
                                   common/atomic_file.c common/errbuf.c common/xmalloc.c common/log.c \
                                   server/replay_keyframes.h include/concierge_limits.h
@@ -192,6 +209,17 @@ build/fuzz/fuzz_replay_proto: tests/fuzz/fuzz_replay_proto.c server/replay_proto
                               server/replay_proto.h include/concierge_limits.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@
+
+build/fuzz/fuzz_timeline: tests/fuzz/fuzz_timeline.c server/timeline.c server/recording.c server/json_out.c \
+                         common/wire.c common/errbuf.c common/xmalloc.c common/log.c server/timeline.h \
+                         server/recording.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,openssl) -o $@
+
+build/fuzz/fuzz_asciicast: tests/fuzz/fuzz_asciicast.c server/asciicast.c server/json_out.c common/xmalloc.c \
+                           common/log.c server/asciicast.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
 
 build/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c common/wire.c common/wire.h include/concierge_limits.h
 	@mkdir -p $(dir $@)
@@ -233,7 +261,8 @@ deps:
 
 # Runs `make deps` only when a pkg-config module is missing.
 deps-check:
-	@{ pkg-config --exists $(PKG_MODULES) && command -v clang && command -v Xvfb && command -v tmux; } >/dev/null 2>&1 || \
+	@{ pkg-config --exists $(PKG_MODULES) && command -v clang && command -v Xvfb && command -v tmux && \
+	   command -v asciinema && command -v ffmpeg; } >/dev/null 2>&1 || \
 	    $(MAKE) --no-print-directory deps
 
 deps-check-quiet:

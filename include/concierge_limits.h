@@ -120,4 +120,11 @@
 /* PNG writer (server/png_writer.c) */
 #define PNG_WRITER_MAX_DIM       16384u             /* width and height */
 
+/* Recording exports and playback (server/cli_export.c, cli_play.c and their writers) */
+#define ASCIICAST_MAX_SIDE     4096        /* terminal columns or rows put in an asciicast */
+#define EXPORT_MAX_PNG_FRAMES  100000      /* --png frames in one export */
+#define CONTACT_SHEET_MAX_TILES 48         /* thumbnails on one contact sheet */
+#define EXPORT_MAX_INTERVAL_S  86400       /* --every at most a day */
+#define EXPORT_MAX_POSITION_S  (100 * 3600) /* --from at most 100 hours */
+
 #endif

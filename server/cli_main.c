@@ -46,6 +46,17 @@ static const struct cli_command commands[] = {
 	{ "recording", "timeline", 1, 1, OPT_JSON, "ID|PATH [--json]",
 	  "show who joined, was allowed what, typed, clicked, pasted and left, in time order; audited",
 	  cli_recording_timeline },
+	{ "recording", "export", 1, 1,
+	  OPT_PNG | OPT_EVERY | OPT_CONTACT_SHEET | OPT_ASCIICAST | OPT_FBS | OPT_STREAM | OPT_VIDEO,
+	  "ID|PATH [--png DIR [--every 5s]] [--contact-sheet FILE.png] [--asciicast FILE.cast]\n"
+	  "                             [--fbs FILE.fbs [--stream N]] [--video FILE.mp4]",
+	  "export a verified recording as PNG frames, a contact sheet, asciicast, FBS or video "
+	  "(audited; exit 3 when tampered, 4 when only the verified part of a truncated one was exported)",
+	  cli_recording_export },
+	{ "recording", "play", 1, 1, OPT_LISTEN | OPT_SPEED | OPT_FROM,
+	  "ID|PATH [--listen 127.0.0.1:PORT] [--speed X] [--from MM:SS]",
+	  "play a recording as a view-only VNC server with its timeline on stdout (audited)",
+	  cli_recording_play },
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -195,7 +206,8 @@ static int group_exists(const char *group)
 	return 0;
 }
 
-enum { LONG_CONFIG = 256, LONG_HELP, LONG_VERSION };
+/* Above every enum cli_option bit, so no value means two options. */
+enum { LONG_CONFIG = 1 << 28, LONG_HELP, LONG_VERSION };
 
 /* Parses options anywhere after the command words. Returns CLI_OK, CLI_USAGE,
  * or -1 when --help was printed. */
@@ -211,6 +223,16 @@ static int parse_options(struct cli_ctx *ctx, int argc, char **argv)
 		{ "title", required_argument, NULL, OPT_TITLE },
 		{ "requester", required_argument, NULL, OPT_REQUESTER },
 		{ "head", required_argument, NULL, OPT_HEAD },
+		{ "png", required_argument, NULL, OPT_PNG },
+		{ "every", required_argument, NULL, OPT_EVERY },
+		{ "contact-sheet", required_argument, NULL, OPT_CONTACT_SHEET },
+		{ "asciicast", required_argument, NULL, OPT_ASCIICAST },
+		{ "fbs", required_argument, NULL, OPT_FBS },
+		{ "stream", required_argument, NULL, OPT_STREAM },
+		{ "video", required_argument, NULL, OPT_VIDEO },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "speed", required_argument, NULL, OPT_SPEED },
+		{ "from", required_argument, NULL, OPT_FROM },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_args *a = &ctx->args;
@@ -241,6 +263,16 @@ static int parse_options(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_TITLE: a->title = optarg; break;
 		case OPT_REQUESTER: a->requester = optarg; break;
 		case OPT_HEAD: a->head = optarg; break;
+		case OPT_PNG: a->png_dir = optarg; break;
+		case OPT_EVERY: a->every = optarg; break;
+		case OPT_CONTACT_SHEET: a->contact_sheet = optarg; break;
+		case OPT_ASCIICAST: a->asciicast = optarg; break;
+		case OPT_FBS: a->fbs = optarg; break;
+		case OPT_STREAM: a->stream = optarg; break;
+		case OPT_VIDEO: a->video = optarg; break;
+		case OPT_LISTEN: a->listen = optarg; break;
+		case OPT_SPEED: a->speed = optarg; break;
+		case OPT_FROM: a->from = optarg; break;
 		}
 	}
 	a->pos = argv + optind;

@@ -227,6 +227,21 @@ static int verify_recording(const struct cli_ctx *ctx, const struct recording_ro
 	return CLI_OK;
 }
 
+int cli_recording_check(const struct cli_ctx *ctx, const struct recording_row *row, int *status,
+                        struct recording_verify_result *res, char *problem, size_t problemlen)
+{
+	struct verdict *v = xcalloc(1, sizeof *v);
+	int rc = verify_recording(ctx, row, v);
+
+	if (rc == CLI_OK) {
+		*status = v->status;
+		*res = v->res;
+		snprintf(problem, problemlen, "%s", v->problem);
+	}
+	free(v);
+	return rc;
+}
+
 static void recording_name(const struct recording_row *row, char *out, size_t outlen)
 {
 	if (row->id > 0)

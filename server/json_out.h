@@ -7,6 +7,9 @@
 
 #include <stdio.h>
 
+/* Writes one byte of a JSON string body: '"', '\\' and control characters
+ * (and DEL) escaped, anything else as it is (the caller vouches for UTF-8). */
+void json_put_escaped_byte(FILE *out, unsigned char c);
 /* Writes `s` as a JSON string literal, or null when `s` is NULL. */
 void json_string(FILE *out, const char *s);
 /* Writes `"key":` then the string value, preceded by a comma unless `first`. */
