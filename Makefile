@@ -153,7 +153,7 @@ $(BUILD)/tools/gen_shell_recording: $(BUILD)/tests/tools/gen_shell_recording.o $
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
 
-$(BUILD)/tools/png_probe: $(BUILD)/tests/tools/png_probe.o
+$(BUILD)/tools/png_probe: $(BUILD)/tests/tools/png_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,libpng) -o $@
 

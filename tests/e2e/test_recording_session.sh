@@ -56,6 +56,13 @@ check "timeline: dana clicked at 10,20" grep -Eq "dana.*click.*10,20" timeline.t
 check "timeline: dina's input is marked dropped" grep -Eq "dina.*dropped" timeline.txt
 check "timeline: the session end and its reason" grep -Eq "end.*ended by dana" timeline.txt
 check "the timeline access is audited" audit_has "recording.timeline .*INC0005001"
+# The screen as recorded: frames every 250 ms, each the exact demo pattern.
+expect "export PNG frames every 250 ms" 0 "" REC export "$ID1" --png pngs --every 250ms
+for t in 00m01.000s 00m01.500s 00m02.000s; do
+	expect "the PNG at $t is an exact frame of the demo pattern" 0 "demo frame=[0-9]+" \
+		"$TOOLS/png_probe" "pngs/frame-$t.png" --size 640x480 --expect-demo
+done
+check "the export is audited" audit_has "recording.export .*INC0005001"
 
 # --- a recordings folder that cannot be written: nobody joins
 check "session for INC0005002 with a demo agent connected" demo_session INC0005002 a2

@@ -2,12 +2,15 @@
  * png_probe: reads a PNG (libpng) and checks it, for the export tests.
  *
  *   png_probe FILE.png [--size WxH] [--pixel X,Y=RRGGBB]... [--same-as OTHER.png]
- *             [--print-size]
+ *             [--print-size] [--expect-demo]
  *
  * --size       the picture is W x H
  * --pixel      that pixel has that colour (8-bit RGB, alpha ignored)
  * --same-as    both pictures have the same size and the same RGB everywhere
  * --print-size prints "WxH" on stdout
+ * --expect-demo the picture is a frame of the demo pattern (common/demo_pattern.h):
+ *              the frame number read from row 0, then every pixel compared;
+ *              prints "demo frame=N" on stdout
  *
  * One line per failed check on stderr.  Exit 0 all passed, 1 a check failed
  * or a file is unreadable, 2 usage error.  Test tool only: never installed.
@@ -17,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "demo_pattern.h"
 
 #define PROBE_MAX_SIDE 16384u
 
@@ -55,6 +60,36 @@ static int load(const char *path, struct picture *pic)
 	return 0;
 }
 
+static uint32_t picture_pixel(void *ctx, int x, int y)
+{
+	const struct picture *pic = ctx;
+
+	return pic->rgb[(size_t)y * pic->w + (size_t)x];
+}
+
+/* 0 when every pixel is the demo pattern's frame named in row 0. */
+static int check_demo(struct picture *pic)
+{
+	uint32_t frame;
+
+	if (pic->w < DEMO_PATTERN_MIN_WIDTH || pic->h < DEMO_PATTERN_MIN_HEIGHT) {
+		fprintf(stderr, "demo FAIL: %ux%u is smaller than the pattern's minimum\n", pic->w, pic->h);
+		return 1;
+	}
+	frame = demo_pattern_read_counter(picture_pixel, pic);
+	for (png_uint_32 y = 0; y < pic->h; y++)
+		for (png_uint_32 x = 0; x < pic->w; x++) {
+			uint32_t want = demo_pattern_pixel(frame, (int)x, (int)y, (int)pic->w, (int)pic->h);
+			if (picture_pixel(pic, (int)x, (int)y) != want) {
+				fprintf(stderr, "demo FAIL: frame %u differs at %u,%u: %06x, wanted %06x\n", frame, x,
+				        y, picture_pixel(pic, (int)x, (int)y), want);
+				return 1;
+			}
+		}
+	printf("demo frame=%u\n", frame);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct picture pic, other;
@@ -62,7 +97,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: png_probe FILE.png [--size WxH] [--pixel X,Y=RRGGBB]... "
-		                "[--same-as OTHER.png] [--print-size]\n");
+		                "[--same-as OTHER.png] [--print-size] [--expect-demo]\n");
 		return 2;
 	}
 	if (load(argv[1], &pic) < 0)
@@ -71,6 +106,8 @@ int main(int argc, char **argv)
 		unsigned w, h, x, y, rgb;
 		if (strcmp(argv[i], "--print-size") == 0) {
 			printf("%ux%u\n", pic.w, pic.h);
+		} else if (strcmp(argv[i], "--expect-demo") == 0) {
+			failed |= check_demo(&pic);
 		} else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc && sscanf(argv[i + 1], "%ux%u", &w, &h) == 2) {
 			i++;
 			if (w != pic.w || h != pic.h) {
