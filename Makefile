@@ -134,7 +134,8 @@ $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_
 	$(CC) $(LDFLAGS) $^ $(TOOL_LIBS) -o $@
 
 SCREEN_OBJ := $(BUILD)/agent/screen.o $(BUILD)/agent/screen_demo.o $(BUILD)/agent/screen_x11.o \
-              $(BUILD)/common/demo_pattern.o $(BUILD)/common/log.o $(BUILD)/common/xmalloc.o
+              $(BUILD)/common/demo_pattern.o $(BUILD)/common/log.o $(BUILD)/common/xmalloc.o \
+              $(BUILD)/common/rfb_no_listeners.o
 $(BUILD)/tools/screen_harness: $(BUILD)/tests/tools/screen_harness.o $(SCREEN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,libvncserver x11 xext xdamage xtst xfixes) -lpthread -o $@

@@ -37,6 +37,7 @@
 #include <rfb/rfb.h>
 
 #include "log.h"
+#include "rfb_no_listeners.h"
 #include "screen_source.h"
 #include "xmalloc.h"
 
@@ -303,18 +304,7 @@ struct screen *screen_start(const struct screen_options *opts, char *err, size_t
 	rfb->frameBuffer = (char *)s->fb;
 	rfb->desktopName = "Concierge";
 	rfb->screenData = s;
-	/* No socket of libvncserver's own: not RFB, not HTTP, not UDP. */
-	rfb->autoPort = FALSE;
-	rfb->port = 0;
-	rfb->ipv6port = 0;
-	rfb->httpPort = 0;
-	rfb->http6Port = 0;
-	rfb->httpDir = NULL;
-	rfb->udpPort = 0;
-	rfb->inetdSock = RFB_INVALID_SOCKET;
-	/* Everyone shares the screen; the relay forces the flag too. */
-	rfb->alwaysShared = TRUE;
-	rfb->neverShared = FALSE;
+	rfb_screen_without_listeners(rfb);
 	rfb->dontDisconnect = TRUE;
 	/* Threaded mode never runs the deferred-pointer flush: deliver at once. */
 	rfb->deferPtrUpdateTime = 0;

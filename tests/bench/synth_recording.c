@@ -16,6 +16,7 @@
 #include "errbuf.h"
 #include "recorder_leg.h"
 #include "recording.h"
+#include "rfb_no_listeners.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -355,15 +356,7 @@ static int one_leg(struct gen *g, uint32_t k, uint64_t *frames)
 	screen->serverFormat.blueShift = 0;
 	screen->frameBuffer = (char *)fb;
 	screen->desktopName = "synthetic";
-	screen->autoPort = FALSE;
-	screen->port = 0;
-	screen->ipv6port = 0;
-	screen->httpPort = 0;
-	screen->http6Port = 0;
-	screen->httpDir = NULL;
-	screen->udpPort = 0;
-	screen->inetdSock = RFB_INVALID_SOCKET;
-	screen->alwaysShared = TRUE;
+	rfb_screen_without_listeners(screen);
 	screen->deferUpdateTime = 0;
 	screen->authPasswdData = NULL;
 	rfbInitServer(screen);

@@ -134,5 +134,15 @@ expect "session end while a shell is attached" 0 "ended session $S" ssh_as dana 
 check "the shell participant is told why the session ended" pane_has p5 "concierge: ended by dana" 10
 eval "wait_exit \$AGENT_PID_sh 10"
 check "the agent ends (and kills its shell) when the session ends" test "$RC" -eq 0
+# The recording: the shared PTY's output once (several participants saw it),
+# each participant's typing attributed.
+REC_ID=$("$CONCIERGE" --config "$CONF" recording list --ticket INC0080001 --json | sed -n 's/^\[{"id":\([0-9]*\).*/\1/p')
+expect "the shell session's recording verifies" 0 "INTACT" "$CONCIERGE" --config "$CONF" recording verify "$REC_ID"
+expect "it exports as asciicast v2" 0 "" "$CONCIERGE" --config "$CONF" recording export "$REC_ID" --asciicast shell.cast
+check "the cast starts with a version 2 header" grep -Eq '^\{"version": ?2,' shell.cast
+check "output two participants saw is recorded once" test "$(grep -o 'shared-123' shell.cast | wc -l)" -eq 1
+"$CONCIERGE" --config "$CONF" recording timeline "$REC_ID" >shell-timeline.txt
+check "the timeline attributes the typing" grep -Eq 'dana .*echo shared-' shell-timeline.txt
+check "the viewer's keystrokes are in the timeline, marked dropped" grep -Eq 'typed-by-viewer.*dropped|dropped.*typed-by-viewer' shell-timeline.txt
 check "audit chain intact" "$CONCIERGE" --config "$CONF" audit verify
 e2e_done
