@@ -50,6 +50,11 @@
 #define RECORD_SCREEN_LEG_BASE    1000
 #define RECORD_SHELL_LEG_BASE     2000
 #define RECORD_MAX_LEGS           999      /* per session and kind */
+/* Why the core cut a screen forward, shown as the SSH disconnect message. */
+#define FORWARD_NOTICE_MAX        400
+/* After an SSH disconnect, how long the relay still reads the client's
+ * bytes so its message is not lost to a reset. */
+#define DISCONNECT_LINGER_MS      500
 
 /* SSH commands (server/ssh_commands.c) */
 #define SSH_COMMAND_MAX        512         /* one command line */

@@ -1,6 +1,7 @@
 #include "relay_core.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -181,6 +182,19 @@ static size_t shell_goodbye(uint8_t *out, const char *reason)
 	return n + shell_frame_exit(out + n, 1);
 }
 
+void participant_notify(struct participant *p, const char *why)
+{
+	size_t len = strlen(why);
+
+	if (p->notice_fd < 0 || p->state != P_LIVE)
+		return; /* one not yet spliced is told in the RFB handshake */
+	/* A fresh socket with room for it: this write does not block. */
+	if (write(p->notice_fd, why, len > FORWARD_NOTICE_MAX ? FORWARD_NOTICE_MAX : len) < 0)
+		log_warn("event=notice_failed user=%s error=\"%s\"", p->user, strerror(errno));
+	close(p->notice_fd);
+	p->notice_fd = -1;
+}
+
 void participant_end(struct participant *p, const char *reason, const char *refusal)
 {
 	struct live_session *ls = p->session;
@@ -223,6 +237,8 @@ void participant_end(struct participant *p, const char *reason, const char *refu
 		else
 			bufferevent_free(p->ssh_bev);
 	}
+	if (p->notice_fd >= 0)
+		close(p->notice_fd);
 	if (p->filter)
 		rfb_filter_free(p->filter);
 	shell_filter_free(p->shell_in);
@@ -559,6 +575,8 @@ static void start_join(struct relay_core *core, struct join_request *req)
 	bev = bufferevent_socket_new(core->base, req->fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (bev == NULL) {
 		close(req->fd);
+		if (req->notice_fd >= 0)
+			close(req->notice_fd);
 		return;
 	}
 	for (struct live_session *s = core->sessions; s; s = s->next)
@@ -601,6 +619,8 @@ static void start_join(struct relay_core *core, struct join_request *req)
 		core_audit(core, "relay", "participant.deny", matches == 1 ? ls : NULL, details);
 		log_info("event=join_refused user=%s ref=%s reason=\"%s\"", req->user, req->session_ref, reason);
 		refuse(bev, req->shell, reason);
+		if (req->notice_fd >= 0)
+			close(req->notice_fd);
 		return;
 	}
 	p = xcalloc(1, sizeof *p);
@@ -616,6 +636,7 @@ static void start_join(struct relay_core *core, struct join_request *req)
 	p->rows = req->rows;
 	p->state = P_ASKING;
 	p->ssh_bev = bev;
+	p->notice_fd = req->notice_fd;
 	p->timer = evtimer_new(core->base, on_participant_timeout, p);
 	p->next = ls->participants;
 	ls->participants = p;
@@ -1156,8 +1177,11 @@ void relay_core_free(struct relay_core *core)
 		event_free(core->wakeup);
 	while (core->posts) {
 		struct post *next = core->posts->next;
-		if (core->posts->kind == POST_JOIN)
+		if (core->posts->kind == POST_JOIN) {
 			close(core->posts->join.fd);
+			if (core->posts->join.notice_fd >= 0)
+				close(core->posts->join.notice_fd);
+		}
 		free(core->posts);
 		core->posts = next;
 	}

@@ -39,6 +39,9 @@ struct join_request {
 	unsigned cols, rows;                  /* shell: initial window size */
 	char source[64];                      /* participant's address, for the audit log */
 	int fd;                               /* the core's end of a socketpair; the core owns it */
+	int notice_fd;                        /* screen forwards: where the core may write why it cut
+	                                         the participant (FORWARD_NOTICE_MAX bytes); the core
+	                                         owns it; -1 for none */
 };
 
 struct relay_core *relay_core_new(struct event_base *base, const struct concierge_config *cfg,

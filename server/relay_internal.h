@@ -49,6 +49,7 @@ struct participant {
 	struct shell_filter *shell_in, *shell_out; /* shell streams */
 	struct bufferevent *ssh_side;           /* borrowed from the splice, for shell_out */
 	long long db_id;
+	int notice_fd;                  /* screen forwards: why we cut it (see join_request) */
 };
 
 /* A recorder leg: one more stream from the agent that only the relay reads. */
@@ -136,6 +137,9 @@ void participant_end(struct participant *p, const char *reason, const char *refu
 /* OPEN for the agent: a fresh single-use stream token, its hash kept. */
 void core_send_open(struct live_session *ls, int id, int shell, const char *rights, int tty,
                     unsigned cols, unsigned rows, int recorder, char token_hash[SHA256_HEX_LEN]);
+/* Tells a spliced screen participant why they are cut off, as the SSH
+ * disconnect message their client prints (shells get a NOTICE instead). */
+void participant_notify(struct participant *p, const char *why);
 /* Splices a participant whose stream is here (P_AWAIT_RECORDER). */
 void participant_splice(struct participant *p);
 

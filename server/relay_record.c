@@ -135,8 +135,10 @@ static void leg_fail(struct record_leg *leg, const char *why)
 	leg_stop(leg, why);
 	for (struct participant *p = ls->participants, *next; p; p = next) {
 		next = p->next;
-		if (p->shell == shell && needs_leg(p) && p->state != P_ASKING)
+		if (p->shell == shell && needs_leg(p) && p->state != P_ASKING) {
+			participant_notify(p, notice);
 			participant_end(p, "recording failed", notice);
+		}
 	}
 }
 
@@ -348,8 +350,10 @@ static void on_record_failed(evutil_socket_t fd, short what, void *arg)
 		leg_stop(ls->screen_leg, "recording failed");
 	if (ls->shell_leg)
 		leg_stop(ls->shell_leg, "recording failed");
-	while (ls->participants)
+	while (ls->participants) {
+		participant_notify(ls->participants, notice);
 		participant_end(ls->participants, "recording failed", notice);
+	}
 	if (ls->record) {
 		session_record_close(ls->record, 1, ls->record_why);
 		ls->record = NULL;

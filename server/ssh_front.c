@@ -53,6 +53,7 @@ struct channel_ctx {
 	struct ssh_channel_callbacks_struct cb;
 	enum channel_kind kind;
 	int fd;               /* forward: our end of the socketpair */
+	int notice_fd;        /* forward: the core writes here why it cut the forward */
 	int command_pending;  /* session: exec or shell request waiting to run */
 	char command[SSH_COMMAND_MAX + 1];
 	int tty;              /* pty-req seen */
@@ -79,6 +80,7 @@ struct conn {
 	int auth_failures;
 	int nchannels;
 	struct channel_ctx *channels;
+	char goodbye[FORWARD_NOTICE_MAX + 1]; /* the core cut a forward with a reason: disconnect with it */
 	struct ssh_server_callbacks_struct server_cb;
 };
 
@@ -337,6 +339,7 @@ static struct channel_ctx *channel_ctx_new(struct conn *c, ssh_channel channel, 
 	cc->channel = channel;
 	cc->kind = kind;
 	cc->fd = -1;
+	cc->notice_fd = -1;
 	cc->cb.userdata = cc;
 	cc->cb.channel_data_function = on_channel_data;
 	cc->cb.channel_eof_function = on_channel_eof;
@@ -369,6 +372,27 @@ static ssh_channel on_session_channel(ssh_session session, void *userdata)
 }
 
 /* Forward data from the core's side to the SSH channel. */
+/* A forward carries raw RFB, so a reason for cutting it comes on its own
+ * socket, written before the forward was closed.  `ssh -N -L` has no
+ * channel to print on: the whole connection ends with the reason as its
+ * disconnect message, which the OpenSSH client prints. */
+static void take_notice(struct channel_ctx *cc)
+{
+	struct conn *c = cc->conn;
+	char text[FORWARD_NOTICE_MAX + 1];
+	ssize_t n;
+
+	if (cc->notice_fd < 0 || c->goodbye[0])
+		return;
+	n = recv(cc->notice_fd, text, FORWARD_NOTICE_MAX, MSG_DONTWAIT);
+	if (n <= 0)
+		return;
+	for (ssize_t i = 0; i < n; i++)
+		c->goodbye[i] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : ' ';
+	c->goodbye[n] = '\0';
+	log_info("event=forward_cut user=%s reason=\"%s\"", c->user, c->goodbye);
+}
+
 static int on_forward_fd(socket_t fd, int revents, void *userdata)
 {
 	struct channel_ctx *cc = userdata;
@@ -391,6 +415,7 @@ static int on_forward_fd(socket_t fd, int revents, void *userdata)
 		/* The core closed (session ended, refusal sent): end the channel. */
 		ssh_channel_send_eof(cc->channel);
 		cc->dead = 1;
+		take_notice(cc);
 	}
 	return 0;
 }
@@ -403,7 +428,7 @@ static int on_message(ssh_session session, ssh_message msg, void *userdata)
 	struct channel_ctx *cc;
 	ssh_channel channel;
 	const char *dest;
-	int port, pair[2];
+	int port, pair[2], notice[2];
 
 	(void)session;
 	if (ssh_message_type(msg) != SSH_REQUEST_CHANNEL_OPEN ||
@@ -421,14 +446,22 @@ static int on_message(ssh_session session, ssh_message msg, void *userdata)
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
 		return 1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, notice) < 0) {
+		close(pair[0]);
+		close(pair[1]);
+		return 1;
+	}
 	channel = ssh_message_channel_request_open_reply_accept(msg);
 	if (channel == NULL) {
 		close(pair[0]);
 		close(pair[1]);
+		close(notice[0]);
+		close(notice[1]);
 		return 0;
 	}
 	cc = channel_ctx_new(c, channel, CHANNEL_FORWARD);
 	cc->fd = pair[0];
+	cc->notice_fd = notice[0];
 	fcntl(cc->fd, F_SETFL, fcntl(cc->fd, F_GETFL) | O_NONBLOCK);
 	ssh_event_add_fd(c->event, cc->fd, POLLIN, on_forward_fd, cc);
 	memset(&req, 0, sizeof req);
@@ -438,6 +471,7 @@ static int on_message(ssh_session session, ssh_message msg, void *userdata)
 	snprintf(req.source, sizeof req.source, "%s", c->source);
 	req.want_control = port == 5900;
 	req.fd = pair[1];
+	req.notice_fd = notice[1];
 	relay_core_post_join(c->front->core, &req);
 	return 0;
 }
@@ -530,6 +564,7 @@ static int start_shell(struct conn *c, struct channel_ctx *cc)
 	req.cols = cc->tty ? cc->cols : 80;
 	req.rows = cc->tty ? cc->rows : 24;
 	req.fd = pair[1];
+	req.notice_fd = -1; /* shells get NOTICE frames in-band */
 	relay_core_post_join(c->front->core, &req);
 	/* Input that came with the request goes first, then its end if it ended. */
 	for (size_t off = 0; off < cc->nearly; off += SHELL_FRAME_MAX)
@@ -601,6 +636,8 @@ static void channel_ctx_free(struct conn *c, struct channel_ctx *cc)
 		ssh_event_remove_fd(c->event, cc->fd);
 		close(cc->fd);
 	}
+	if (cc->notice_fd >= 0)
+		close(cc->notice_fd);
 	if (!ssh_channel_is_closed(cc->channel))
 		ssh_channel_close(cc->channel);
 	ssh_remove_channel_callbacks(cc->channel, &cc->cb);
@@ -664,6 +701,10 @@ static void conn_run(struct conn *c)
 			break;
 		}
 		sweep_channels(c);
+		if (c->goodbye[0]) {
+			ssh_session_set_disconnect_message(c->session, c->goodbye);
+			break;
+		}
 		if (!ssh_is_connected(c->session))
 			break;
 		if (c->authenticated && c->channels == NULL && time(NULL) - started > SSH_AUTH_TIMEOUT_S &&
@@ -679,13 +720,63 @@ static void conn_run(struct conn *c)
 	}
 }
 
+/* After our disconnect message, read what the client still sends until it
+ * closes (at most DISCONNECT_LINGER_MS): closing a socket with unread input
+ * resets the connection, and the client would lose the message. */
+static void linger_close(int fd)
+{
+	char sink[4096];
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct timespec start, now;
+
+	shutdown(fd, SHUT_WR);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		long waited_ms;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited_ms >= DISCONNECT_LINGER_MS || poll(&pfd, 1, (int)(DISCONNECT_LINGER_MS - waited_ms)) <= 0)
+			break;
+		if (recv(fd, sink, sizeof sink, MSG_DONTWAIT) <= 0)
+			break;
+	}
+	close(fd);
+}
+
+/* Before ssh_disconnect: output still queued (screen data) and the
+ * disconnect message must reach the client, so the socket blocks for up to
+ * DISCONNECT_LINGER_MS per write instead of dropping what does not fit; and
+ * we keep our own descriptor (libssh closes its own) for linger_close. */
+static int hold_for_goodbye(int fd)
+{
+	struct timeval limit = { DISCONNECT_LINGER_MS / 1000, (DISCONNECT_LINGER_MS % 1000) * 1000 };
+	int flags;
+
+	if (fd < 0)
+		return -1;
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+	return dup(fd);
+}
+
 static void *conn_thread(void *arg)
 {
 	struct conn *c = arg;
 	struct ssh_front *front = c->front;
+	int lingering;
 
 	conn_run(c);
+	/* libssh sends a packet only once its poll saw the socket writable
+	 * since the last write; without this round the disconnect message right
+	 * after a channel close would be dropped with the socket. */
+	if (c->event && ssh_is_connected(c->session))
+		ssh_event_dopoll(c->event, LOOP_POLL_MS);
+	lingering = hold_for_goodbye(ssh_get_fd(c->session));
 	ssh_disconnect(c->session);
+	if (lingering >= 0)
+		linger_close(lingering);
 	if (c->event) {
 		ssh_event_remove_session(c->event, c->session);
 		ssh_event_free(c->event);

@@ -62,10 +62,12 @@ agent_say() { # NAME LINE: types LINE + Enter at the agent's terminal
 	printf '%s\n' "$2" >&"$fd"
 }
 
-# forward USER SESSION REMOTEPORT -> sets LPORT; ssh -N -L runs in the background
+# forward USER SESSION REMOTEPORT -> sets LPORT; ssh -N -L runs in the background,
+# its messages in $FWD_ERR
 forward() {
 	LPORT=$(free_port)
-	ssh_as "$1" -N -L "127.0.0.1:$LPORT:$2:$3" &
+	FWD_ERR="$WORK/forward-$LPORT.err"
+	ssh_as "$1" -N -L "127.0.0.1:$LPORT:$2:$3" 2>"$FWD_ERR" &
 	FWD_PID=$!; E2E_PIDS+=($FWD_PID)
 	# Wait for the listener without connecting (a connection would be a join).
 	local deadline=$((SECONDS + 10))

@@ -93,6 +93,9 @@ check "the relay fails closed when the recording cannot be written" \
 	wait_for_log relay.log "event=recording_broken session=$S3" 20
 wait_exit $FULL_PROBE 10
 check "the participant is cut off (well before its 30 s hold)" test "$RC" -ne 124
+wait_exit $FWD_PID 5
+check "the participant's ssh is told why (its disconnect message)" \
+	grep -q "could not write this session's recording" "$FWD_ERR"
 check "the cut is audited with why" audit_has "session.recording_failed +session:$S3 .*No space left on device"
 check "the recording row says failed" \
 	test "$(sqlite3 state/concierge.db "SELECT state FROM recordings WHERE session_id='$S3'")" = failed
