@@ -15,7 +15,7 @@ DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
                 xvfb xdotool x11-xserver-utils clang iproute2 tmux \
-                libpng-dev zlib1g-dev asciinema ffmpeg
+                libpng-dev zlib1g-dev asciinema ffmpeg python3
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
                 libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes \
                 libpng zlib
