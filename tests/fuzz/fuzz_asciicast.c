@@ -7,9 +7,9 @@
  * They are written in chunks; then the whole output is checked: the header
  * line, then one line per event, each `[S.UUUUUU, "o|i|r", "..."]`, whose
  * string body is valid UTF-8 with no raw control byte, no raw '"' and only
- * the escapes \" \\ \n \r \t \b \f \uXXXX; the times never decrease; and the
- * number of bytes the events stand for is consistent (every input byte is
- * either copied, escaped or replaced).
+ * the escapes \" \\ \n \r \t \b \f and \u with four hex digits; the times
+ * never decrease; and the number of bytes the events stand for is
+ * consistent (every input byte is either copied, escaped or replaced).
  *
  * Build: see the Makefile (build/fuzz/fuzz_asciicast).  Seeds:
  * tests/fuzz/corpus/asciicast/.
