@@ -129,6 +129,20 @@ bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
 	$(BUILD)/bench/replay_seek --seconds $(BENCH_SECONDS) --cache build/bench
 .PHONY: bench-replay
 
+# Bench only, never installed nor the default: the relay without recorder legs
+# (relay_record.c's one CONCIERGE_BENCH_UNRECORDED block), for
+# tests/bench/bench_recording_cost.sh.  Recording has no runtime switch.
+BENCH_UNRECORDED := build/bench/concierge-relay-unrecorded
+$(BENCH_UNRECORDED): $(BUILD)/server/relay_main.o build/bench/unrecorded/relay_record.o \
+                     $(filter-out $(BUILD)/server/relay_record.o,$(SERVER_LIB_OBJ)) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+build/bench/unrecorded/relay_record.o: server/relay_record.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DCONCIERGE_BENCH_UNRECORDED $(CFLAGS) -c $< -o $@
+bench-relay-unrecorded: $(BENCH_UNRECORDED)
+.PHONY: bench-relay-unrecorded
+
 $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(TOOL_LIBS) -o $@
