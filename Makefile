@@ -143,6 +143,13 @@ build/bench/unrecorded/relay_record.o: server/relay_record.c
 bench-relay-unrecorded: $(BENCH_UNRECORDED)
 .PHONY: bench-relay-unrecorded
 
+# The agent's role as a TLS server when the relay's path is built from
+# standard parts (stunnel + sshd): tests/bench/bench_ssh_path.sh.
+$(BUILD)/bench/tls_pattern_server: $(BUILD)/tests/bench/tls_pattern_server.o $(BUILD)/common/tls_context.o \
+                                   $(BUILD)/common/errbuf.o $(BUILD)/common/xmalloc.o $(BUILD)/common/log.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl) -lpthread -o $@
+
 $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(TOOL_LIBS) -o $@
