@@ -71,7 +71,13 @@
 
 /* Splicing */
 #define SPLICE_HIGH_WATER      (256 * 1024) /* stop reading a source while its peer holds this much */
-#define SSH_CHANNEL_CHUNK      (32 * 1024)
+/* One SSH channel packet's data: OpenSSH's clients take packets of 32768
+ * bytes and libssh puts at most 10 fewer data bytes in each. */
+#define SSH_PACKET_DATA        (32768 - 10)
+/* What the SSH thread takes from the core per channel write: whole packets
+ * only (no runt packet per read), several per write so libssh sends them
+ * with one poll and one send() instead of one of each per packet. */
+#define SSH_CHANNEL_CHUNK      (4 * SSH_PACKET_DATA)
 
 /* Shell streams (common/shell_frame.c) */
 #define SHELL_FRAME_MAX        (16 * 1024)  /* payload of one frame */

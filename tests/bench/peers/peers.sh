@@ -8,6 +8,24 @@ PEERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 progress() { echo "bench: $*" >&2; }
 
+# Replaces lib.sh's free_port for the benchmarks: other load runs on this
+# machine hold thousands of connections, and a port of the ephemeral range
+# (ip_local_port_range) that is connected rather than listening still fails
+# a bind.  Ports are picked below that range, unused in any TCP state.
+free_port() {
+	local low port
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	low=${low:-32768}
+	for _ in $(seq 1 200); do
+		port=$((10000 + RANDOM % (low - 10000)))
+		if [ -z "$(ss -Htan "( sport = :$port or dport = :$port )")" ]; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # peers_render TEMPLATE OUT NAME=VALUE...: copies TEMPLATE to OUT with every
 # @NAME@ replaced by VALUE (values are paths and ports: no '|' in them).
 peers_render() {
@@ -118,4 +136,127 @@ ratio() {
 # machine_line: one sentence on where the figures come from.
 machine_line() {
 	echo "Machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start, shared with other builds; loopback only."
+}
+
+# ---- our side: the relay and the load generators (tests/bench/README.md) ----
+
+# bench_tools_check: the built programs the benchmarks need, or how to build them.
+bench_tools_check() {
+	local t
+	for t in "$BENCH/load_agent" "$BENCH/load_participant" "$BENCH/bench_codes" "$@"; do
+		[ -x "$t" ] || { echo "bench: $t is missing: run 'make bench-tools' (see tests/bench/README.md)" >&2; return 1; }
+	done
+}
+
+# our_relay_start [BINARY]: fresh state (users dana, ...) and the relay from
+# BINARY (default bin/concierge-relay) on free ports.  A second call starts a
+# second, independent relay state after stopping the first.
+our_relay_start() {
+	[ -n "${RELAY_PID:-}" ] && { kill "$RELAY_PID" 2>/dev/null; wait "$RELAY_PID" 2>/dev/null; }
+	rm -rf "$WORK/state" "$WORK"/*.key "$WORK"/*.key.pub
+	RELAY=${1:-$BIN/concierge-relay}
+	relay_setup
+}
+
+BENCH_TICKET=INC0099001
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-180}
+
+# ours_start_agents N ARGS...: N fresh waiting sessions claimed by one
+# load_agent (extra ARGS: --bytes, --echo, ...); returns once every agent is
+# welcomed (sessions in $WORK/ready.txt).  Sets AGENT_PID.
+ours_start_agents() {
+	local n=$1; shift
+	rm -f "$WORK/ready.txt"
+	"$BENCH/bench_codes" --db "$WORK/state/concierge.db" --user dana --ticket "$BENCH_TICKET" \
+		--count "$n" >"$WORK/codes.txt" || return 1
+	"$BENCH/load_agent" --relay "127.0.0.1:$AGENT_PORT" --ca "$WORK/state/certs/ca.pem" \
+		--codes "$WORK/codes.txt" --ready-file "$WORK/ready.txt" --timeout "$BENCH_TIMEOUT" "$@" \
+		>"$WORK/agent.out" 2>"$WORK/agent.err" &
+	AGENT_PID=$!; E2E_PIDS+=($AGENT_PID)
+	wait_for_log "$WORK/ready.txt" "^s[0-9a-f]{8}" 30 &&
+		[ "$(grep -c . "$WORK/ready.txt")" -eq "$n" ] || { echo "bench: load_agent: $(tail -3 "$WORK/agent.err")" >&2; return 1; }
+}
+
+# ours_stop_agents: waits for load_agent (it ends once its participants left).
+ours_stop_agents() {
+	wait_exit "$AGENT_PID" 30 || echo "bench: load_agent did not end by itself" >&2
+}
+
+# total_mbps FILE: the total MB/s a load_participant report gives ("-" when
+# the run did not verify every stream).
+total_mbps() {
+	local line
+	line=$(grep '^total ' "$1")
+	if [ -z "$line" ] || [ "$(sed -n 's/.* streams=\([0-9]*\) ok=\([0-9]*\) .*/\1 \2/p' <<<"$line" | awk '{print ($1 == $2)}')" != 1 ]; then
+		echo "bench: incomplete run: ${line:-no report} $(tail -2 "${1%.out}.err" 2>/dev/null)" >&2
+		echo "-"
+		return
+	fi
+	sed -n 's/.* mb_per_s=\([0-9.]*\).*/\1/p' <<<"$line"
+}
+
+# pingpong_field FILE KEY: p50_us / p99_us of a load_participant ping-pong report.
+pingpong_field() {
+	local v
+	v=$(sed -n "s/^pingpong .* $2=\([0-9.]*\).*/\1/p" "$1")
+	echo "${v:--}"
+}
+
+# ours_screen_run N BYTES: N sessions, each streaming BYTES of screen updates
+# through the relay to a load_participant screen sink over SSH (one SSH
+# connection per participant, as real participants have).  Prints MB/s.
+ours_screen_run() {
+	ours_start_agents "$1" --bytes "$2" --screen "$BENCH_SCREEN" || { echo "-"; return; }
+	"$BENCH/load_participant" sink --kind screen --ssh "127.0.0.1:$SSH_PORT" --user dana \
+		--key "$WORK/dana.key" --sessions "$WORK/ready.txt" --per-connection 1 \
+		--timeout "$BENCH_TIMEOUT" >"$WORK/part.out" 2>"$WORK/part.err"
+	ours_stop_agents
+	total_mbps "$WORK/part.out"
+	rm -rf "$WORK/state/recordings/$BENCH_TICKET" # the bytes are verified: keep the disk free
+}
+
+# peer_raw_run N BYTES PEER_PORT BACKEND_PORT: N TLS connections of BYTES raw
+# pattern each, load_agent -> peer on PEER_PORT -> TLS -> load_participant
+# listening on BACKEND_PORT.  Prints MB/s.
+peer_raw_run() {
+	local certs="$WORK/state/certs" part
+	"$BENCH/load_participant" sink --kind raw --tls-listen "$4" --cert "$certs/relay.pem" \
+		--cert-key "$certs/relay.key" --connections "$1" --expect-bytes "$2" \
+		--timeout "$BENCH_TIMEOUT" >"$WORK/part.out" 2>"$WORK/part.err" &
+	part=$!
+	wait_listen "$4" 10 || { echo "-"; return; }
+	"$BENCH/load_agent" --direct-tls "127.0.0.1:$3" --ca "$certs/ca.pem" --connections "$1" \
+		--bytes "$2" --timeout "$BENCH_TIMEOUT" >"$WORK/agent.out" 2>"$WORK/agent.err"
+	wait "$part"
+	total_mbps "$WORK/part.out"
+}
+
+# peer_pingpong AGENT_TARGET_PORT BACKEND_PORT COUNT: 64-byte ping-pong, the
+# pinging side is load_participant listening on BACKEND_PORT (TLS), the echo
+# is load_agent --direct-tls dialling AGENT_TARGET_PORT (a peer forwarding
+# to BACKEND_PORT, or BACKEND_PORT itself for a direct connection).  Leaves
+# the report in $WORK/part.out.
+peer_pingpong() {
+	local certs="$WORK/state/certs" part
+	"$BENCH/load_participant" pingpong --kind raw --size 64 --count "$3" --tls-listen "$2" \
+		--cert "$certs/relay.pem" --cert-key "$certs/relay.key" --connections 1 \
+		--timeout "$BENCH_TIMEOUT" >"$WORK/part.out" 2>"$WORK/part.err" &
+	part=$!
+	wait_listen "$2" 10 || return 1
+	"$BENCH/load_agent" --direct-tls "127.0.0.1:$1" --ca "$certs/ca.pem" --connections 1 --echo \
+		--timeout "$BENCH_TIMEOUT" >"$WORK/agent.out" 2>"$WORK/agent.err" &
+	AGENT_PID=$!; E2E_PIDS+=($AGENT_PID)
+	wait "$part"
+	kill "$AGENT_PID" 2>/dev/null; wait "$AGENT_PID" 2>/dev/null
+}
+
+# ours_pingpong COUNT: 64-byte ping-pong through the relay: load_participant
+# (libssh) types into a shell stream, load_agent --echo echoes it back as the
+# shell's output.  Leaves the report in $WORK/part.out.
+ours_pingpong() {
+	ours_start_agents 1 --echo || return 1
+	"$BENCH/load_participant" pingpong --kind shell --size 64 --count "$1" --ssh "127.0.0.1:$SSH_PORT" \
+		--user dana --key "$WORK/dana.key" --sessions "$WORK/ready.txt" --per-connection 1 \
+		--timeout "$BENCH_TIMEOUT" >"$WORK/part.out" 2>"$WORK/part.err"
+	ours_stop_agents
 }
