@@ -74,10 +74,12 @@
 /* One SSH channel packet's data: OpenSSH's clients take packets of 32768
  * bytes and libssh puts at most 10 fewer data bytes in each. */
 #define SSH_PACKET_DATA        (32768 - 10)
-/* What the SSH thread takes from the core per channel write: whole packets
- * only (no runt packet per read), several per write so libssh sends them
- * with one poll and one send() instead of one of each per packet. */
-#define SSH_CHANNEL_CHUNK      (4 * SSH_PACKET_DATA)
+/* What the SSH thread takes from the core per channel write: one whole
+ * packet.  32 KiB made a 32758-byte packet plus a 10-byte runt (its own
+ * send() and poll) per full read; more than one packet per read measured
+ * no gain (the core hands over one 16 KiB TLS record per loop turn) and
+ * costs libssh buffer memory per participant (tests/bench/RESULTS.md). */
+#define SSH_CHANNEL_CHUNK      SSH_PACKET_DATA
 
 /* Shell streams (common/shell_frame.c) */
 #define SHELL_FRAME_MAX        (16 * 1024)  /* payload of one frame */

@@ -18,7 +18,7 @@ bench_tools_check "$UNRECORDED" || { echo "bench: build it with 'make bench-rela
 MACHINE=$(machine_line)
 UNRECORDED=$(cd "$(dirname "$UNRECORDED")" && pwd)/$(basename "$UNRECORDED")
 
-declare -A RESULT
+declare -A RESULT CPU
 for n in $STREAMS; do
 	per=$((BYTES / n))
 	for r in $(seq 1 "$ROUNDS"); do
@@ -26,13 +26,18 @@ for n in $STREAMS; do
 			binary=$BIN/concierge-relay
 			[ "$variant" = unrecorded ] && binary=$UNRECORDED
 			our_relay_start "$binary" || { echo "bench: $binary did not start" >&2; exit 1; }
-			v=$(ours_screen_run "$n" "$per"); RESULT[$variant,$n]+="$v "
-			progress "round $r/$ROUNDS, $n stream(s): $variant $v MB/s"
+			t0=$(cpu_ticks "$RELAY_PID")
+			v=$(ours_screen_run "$n" "$per")
+			c=$(cpu_per_gb $(($(cpu_ticks "$RELAY_PID") - t0)) $((per * n)))
+			[ "$v" = - ] && c=-
+			RESULT[$variant,$n]+="$v " CPU[$variant,$n]+="$c "
+			progress "round $r/$ROUNDS, $n stream(s): $variant $v MB/s, relay $c CPU s/GB"
 		done
 	done
 done
 
 med() { tr ' ' '\n' <<<"${RESULT[$1,$2]}" | grep -v '^-\?$' | median; }
+cpu() { tr ' ' '\n' <<<"${CPU[$1,$2]}" | grep -v '^-\?$' | median; }
 echo "## Recording cost: recorder leg on and off"
 echo
 echo "The screen load of the throughput benchmark ($((BYTES / 1048576)) MiB of $BENCH_SCREEN Raw updates per run, split over"
@@ -42,11 +47,11 @@ echo "recorder leg, and the relay frames, hashes, writes and checkpoints it) and
 echo "build without recorder legs (\`make bench-relay-unrecorded\`; never installed; the product has no"
 echo "switch). $ROUNDS alternating rounds, medians in MB/s. $MACHINE"
 echo
-echo "| streams | recorded | unrecorded | recorded/unrecorded |"
-echo "|---:|---:|---:|---:|"
+echo "| streams | recorded MB/s | unrecorded MB/s | ratio | relay CPU s/GB recorded | unrecorded | ratio |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
 for n in $STREAMS; do
-	a=$(med recorded "$n") b=$(med unrecorded "$n")
-	echo "| $n | $a | $b | $(ratio "$a" "$b") |"
+	a=$(med recorded "$n") b=$(med unrecorded "$n") c=$(cpu recorded "$n") d=$(cpu unrecorded "$n")
+	echo "| $n | $a | $b | $(ratio "$a" "$b") | $c | $d | $(ratio "$c" "$d") |"
 done
 echo
 echo "Raw rounds (MB/s): $(for n in $STREAMS; do printf '%s streams: recorded %s/ unrecorded %s; ' "$n" "${RESULT[recorded,$n]}" "${RESULT[unrecorded,$n]}"; done)"

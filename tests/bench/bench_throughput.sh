@@ -26,16 +26,25 @@ TLS_HAPROXY=$(tls_cipher_of "$HAPROXY_PORT")
 TLS_STUNNEL=$(tls_cipher_of "$STUNNEL_PORT")
 SSH_RELAY=$(ssh_cipher_of "$WORK/dana.key" "$SSH_PORT" dana whoami)
 
-declare -A RESULT
+declare -A RESULT CPU
 for n in $STREAMS; do
 	per=$((BYTES / n))
 	for r in $(seq 1 "$ROUNDS"); do
-		v=$(ours_screen_run "$n" "$per"); RESULT[ours,$n]+="$v "
-		progress "round $r/$ROUNDS, $n stream(s): ours $v MB/s"
-		v=$(peer_raw_run "$n" "$per" "$HAPROXY_PORT" "$BACKEND"); RESULT[haproxy,$n]+="$v "
-		progress "round $r/$ROUNDS, $n stream(s): haproxy $v MB/s"
-		v=$(peer_raw_run "$n" "$per" "$STUNNEL_PORT" "$BACKEND"); RESULT[stunnel,$n]+="$v "
-		progress "round $r/$ROUNDS, $n stream(s): stunnel $v MB/s"
+		for who in ours haproxy stunnel; do
+			case $who in
+			ours) pid=$RELAY_PID ;; haproxy) pid=$HAPROXY_PID ;; stunnel) pid=$STUNNEL_PID ;;
+			esac
+			t0=$(cpu_ticks "$pid")
+			case $who in
+			ours) v=$(ours_screen_run "$n" "$per") ;;
+			haproxy) v=$(peer_raw_run "$n" "$per" "$HAPROXY_PORT" "$BACKEND") ;;
+			stunnel) v=$(peer_raw_run "$n" "$per" "$STUNNEL_PORT" "$BACKEND") ;;
+			esac
+			c=$(cpu_per_gb $(($(cpu_ticks "$pid") - t0)) $((per * n)))
+			[ "$v" = - ] && c=-
+			RESULT[$who,$n]+="$v " CPU[$who,$n]+="$c "
+			progress "round $r/$ROUNDS, $n stream(s): $who $v MB/s, $c CPU s/GB"
+		done
 	done
 done
 
@@ -44,6 +53,7 @@ declare -A SPEED
 for c in aes-128-gcm aes-256-gcm chacha20-poly1305; do SPEED[$c]=$(openssl_speed_mbs "$c"); done
 
 med() { tr ' ' '\n' <<<"${RESULT[$1,$2]}" | grep -v '^-\?$' | median; }
+cpu() { tr ' ' '\n' <<<"${CPU[$1,$2]}" | grep -v '^-\?$' | median; }
 echo "## Throughput: relay vs haproxy and stunnel"
 echo
 echo "One run sends $((BYTES / 1048576)) MiB split over the streams; $ROUNDS rounds alternate ours / haproxy / stunnel"
@@ -59,6 +69,17 @@ echo "| streams | ours | haproxy | stunnel | ours/haproxy | ours/stunnel |"
 echo "|---:|---:|---:|---:|---:|---:|"
 for n in $STREAMS; do
 	o=$(med ours "$n") h=$(med haproxy "$n") s=$(med stunnel "$n")
+	echo "| $n | $o | $h | $s | $(ratio "$o" "$h") | $(ratio "$o" "$s") |"
+done
+echo
+echo "CPU of the proxy process itself (all threads; the relay's figure includes reading and recording"
+echo "the recorder leg), seconds per GB delivered, medians; less is better and, unlike MB/s, hardly"
+echo "depends on what else runs on the machine:"
+echo
+echo "| streams | ours | haproxy | stunnel | ours/haproxy | ours/stunnel |"
+echo "|---:|---:|---:|---:|---:|---:|"
+for n in $STREAMS; do
+	o=$(cpu ours "$n") h=$(cpu haproxy "$n") s=$(cpu stunnel "$n")
 	echo "| $n | $o | $h | $s | $(ratio "$o" "$h") | $(ratio "$o" "$s") |"
 done
 echo

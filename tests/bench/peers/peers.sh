@@ -72,6 +72,17 @@ stunnel_start() {
 	wait_listen "$1" 10
 }
 
+# stunnel_client_start LISTEN_PORT AGENT_PORT: plain in, TLS out to the
+# agent's side (stunnel-client.conf.in), for the standard-parts SSH path.
+stunnel_client_start() {
+	local cfg="$WORK/stunnel-client.conf"
+	peers_render "$PEERS_DIR/stunnel-client.conf.in" "$cfg" LISTEN_PORT="$1" AGENT_PORT="$2" \
+		CA_FILE="$WORK/state/certs/ca.pem" LOG_FILE="$WORK/stunnel-client.log" || return 1
+	stunnel "$cfg" >>"$WORK/stunnel-client.log" 2>&1 &
+	STUNNEL_CLIENT_PID=$!; E2E_PIDS+=($STUNNEL_CLIENT_PID)
+	wait_listen "$1" 10
+}
+
 # sshd_start: OpenSSH's sshd on a free port with its own host key and an
 # authorized_keys holding $WORK/peer-client.key (created here).  Sets SSHD_PORT.
 sshd_start() {
@@ -90,12 +101,12 @@ sshd_start() {
 }
 
 # peer_forward KEY PORT USER REMOTE_HOST:REMOTE_PORT -> sets LPORT: a real
-# `ssh -N -L` to any SSH server (the relay or sshd) in the background.
+# `ssh -N -L` to any SSH server (the relay or sshd) in the background (FWD_PID).
 peer_forward() {
 	LPORT=$(free_port)
 	ssh "${SSH_OPTS[@]}" -i "$1" -p "$2" -N -L "127.0.0.1:$LPORT:$4" "$3@127.0.0.1" \
 		2>>"$WORK/forward.err" &
-	E2E_PIDS+=($!)
+	FWD_PID=$!; E2E_PIDS+=($FWD_PID)
 	wait_listen "$LPORT" 10
 }
 
@@ -118,6 +129,23 @@ ssh_cipher_of() {
 openssl_speed_mbs() {
 	nice openssl speed -seconds 2 -bytes 16384 -evp "$1" 2>/dev/null |
 		awk -v c="$1" 'tolower($1) == tolower(c) { v = $NF; sub(/k$/, "", v); printf "%.0f\n", v * 1000 / 1e6 }'
+}
+
+# cpu_ticks PID: user + system CPU of a process and all its threads, in
+# clock ticks (getconf CLK_TCK a second).
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# cpu_ticks_tree PID: cpu_ticks plus what its children that ended used
+# (sshd: the per-connection processes, once it reaped them).
+cpu_ticks_tree() {
+	awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# cpu_per_gb TICKS BYTES: CPU seconds per 10^9 bytes relayed.
+cpu_per_gb() {
+	awk -v t="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (b > 0) printf "%.2f\n", t / hz / (b / 1e9); else print "-" }'
 }
 
 # median: of the numbers on stdin, one a line ("-" when there are none).
