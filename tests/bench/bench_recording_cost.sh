@@ -26,10 +26,7 @@ for n in $STREAMS; do
 			binary=$BIN/concierge-relay
 			[ "$variant" = unrecorded ] && binary=$UNRECORDED
 			our_relay_start "$binary" || { echo "bench: $binary did not start" >&2; exit 1; }
-			t0=$(cpu_ticks "$RELAY_PID")
-			v=$(ours_screen_run "$n" "$per")
-			c=$(cpu_per_gb $(($(cpu_ticks "$RELAY_PID") - t0)) $((per * n)))
-			[ "$v" = - ] && c=-
+			read -r v c < <(with_cpu "cpu_ticks $RELAY_PID" "$BYTES" ours_screen_run "$n" "$per")
 			RESULT[$variant,$n]+="$v " CPU[$variant,$n]+="$c "
 			progress "round $r/$ROUNDS, $n stream(s): $variant $v MB/s, relay $c CPU s/GB"
 		done

@@ -82,6 +82,7 @@ standard_path_run() { # N BYTES
 	wait "${parts[@]}"
 	end_forwards "${fwd[@]}"
 	wait "$server"
+	sleep 1 # sshd reaps its per-connection processes (their CPU counts then)
 	sum_reports "${files[@]}"
 	rm -f "$WORK"/part-*
 }
@@ -98,20 +99,18 @@ standard_pingpong() { # COUNT: raw ping-pong through ssh -L -> sshd -> stunnel -
 	wait "$server"
 }
 
+standard_ticks() { # stunnel + sshd and its ended per-connection processes
+	echo $(($(cpu_ticks_tree "$SSHD_PID") + $(cpu_ticks "$STUNNEL_CLIENT_PID")))
+}
+
 declare -A RESULT CPU P50 P99
 for n in $STREAMS; do
 	per=$((BYTES / n))
 	for r in $(seq 1 "$ROUNDS"); do
-		t0=$(cpu_ticks "$RELAY_PID")
-		v=$(ours_path_run "$n" "$per")
-		c=$(cpu_per_gb $(($(cpu_ticks "$RELAY_PID") - t0)) $((per * n))); [ "$v" = - ] && c=-
+		read -r v c < <(with_cpu "cpu_ticks $RELAY_PID" "$BYTES" ours_path_run "$n" "$per")
 		RESULT[ours,$n]+="$v " CPU[ours,$n]+="$c "
 		progress "round $r/$ROUNDS, $n stream(s): ours $v MB/s, relay $c CPU s/GB"
-		t0=$(($(cpu_ticks_tree "$SSHD_PID") + $(cpu_ticks "$STUNNEL_CLIENT_PID")))
-		v=$(standard_path_run "$n" "$per")
-		sleep 1 # sshd reaps its per-connection processes
-		c=$(cpu_per_gb $(($(cpu_ticks_tree "$SSHD_PID") + $(cpu_ticks "$STUNNEL_CLIENT_PID") - t0)) $((per * n)))
-		[ "$v" = - ] && c=-
+		read -r v c < <(with_cpu standard_ticks "$BYTES" standard_path_run "$n" "$per")
 		RESULT[standard,$n]+="$v " CPU[standard,$n]+="$c "
 		progress "round $r/$ROUNDS, $n stream(s): stunnel+sshd $v MB/s, $c CPU s/GB"
 	done

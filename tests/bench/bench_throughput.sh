@@ -32,16 +32,12 @@ for n in $STREAMS; do
 	for r in $(seq 1 "$ROUNDS"); do
 		for who in ours haproxy stunnel; do
 			case $who in
-			ours) pid=$RELAY_PID ;; haproxy) pid=$HAPROXY_PID ;; stunnel) pid=$STUNNEL_PID ;;
+			ours) read -r v c < <(with_cpu "cpu_ticks $RELAY_PID" "$BYTES" ours_screen_run "$n" "$per") ;;
+			haproxy) read -r v c < <(with_cpu "cpu_ticks $HAPROXY_PID" "$BYTES" \
+			                         peer_raw_run "$n" "$per" "$HAPROXY_PORT" "$BACKEND") ;;
+			stunnel) read -r v c < <(with_cpu "cpu_ticks $STUNNEL_PID" "$BYTES" \
+			                         peer_raw_run "$n" "$per" "$STUNNEL_PORT" "$BACKEND") ;;
 			esac
-			t0=$(cpu_ticks "$pid")
-			case $who in
-			ours) v=$(ours_screen_run "$n" "$per") ;;
-			haproxy) v=$(peer_raw_run "$n" "$per" "$HAPROXY_PORT" "$BACKEND") ;;
-			stunnel) v=$(peer_raw_run "$n" "$per" "$STUNNEL_PORT" "$BACKEND") ;;
-			esac
-			c=$(cpu_per_gb $(($(cpu_ticks "$pid") - t0)) $((per * n)))
-			[ "$v" = - ] && c=-
 			RESULT[$who,$n]+="$v " CPU[$who,$n]+="$c "
 			progress "round $r/$ROUNDS, $n stream(s): $who $v MB/s, $c CPU s/GB"
 		done
@@ -52,8 +48,18 @@ progress "openssl speed (one core, 16 KiB blocks)"
 declare -A SPEED
 for c in aes-128-gcm aes-256-gcm chacha20-poly1305; do SPEED[$c]=$(openssl_speed_mbs "$c"); done
 
-med() { tr ' ' '\n' <<<"${RESULT[$1,$2]}" | grep -v '^-\?$' | median; }
-cpu() { tr ' ' '\n' <<<"${CPU[$1,$2]}" | grep -v '^-\?$' | median; }
+table() { # RESULT|CPU: one row per stream count, medians and ratios
+	local -n runs=$1
+	local n o h s
+	echo "| streams | ours | haproxy | stunnel | ours/haproxy | ours/stunnel |"
+	echo "|---:|---:|---:|---:|---:|---:|"
+	for n in $STREAMS; do
+		o=$(tr ' ' '\n' <<<"${runs[ours,$n]}" | grep -v '^-\?$' | median)
+		h=$(tr ' ' '\n' <<<"${runs[haproxy,$n]}" | grep -v '^-\?$' | median)
+		s=$(tr ' ' '\n' <<<"${runs[stunnel,$n]}" | grep -v '^-\?$' | median)
+		echo "| $n | $o | $h | $s | $(ratio "$o" "$h") | $(ratio "$o" "$s") |"
+	done
+}
 echo "## Throughput: relay vs haproxy and stunnel"
 echo
 echo "One run sends $((BYTES / 1048576)) MiB split over the streams; $ROUNDS rounds alternate ours / haproxy / stunnel"
@@ -65,23 +71,13 @@ echo "Negotiated: relay TLS $TLS_RELAY, SSH $SSH_RELAY (OpenSSH client); haproxy
 echo "stunnel $TLS_STUNNEL (both legs). $MACHINE The load generators share the same 2 cores, so"
 echo "every figure is an end-to-end figure of the whole machine, not of the proxy alone."
 echo
-echo "| streams | ours | haproxy | stunnel | ours/haproxy | ours/stunnel |"
-echo "|---:|---:|---:|---:|---:|---:|"
-for n in $STREAMS; do
-	o=$(med ours "$n") h=$(med haproxy "$n") s=$(med stunnel "$n")
-	echo "| $n | $o | $h | $s | $(ratio "$o" "$h") | $(ratio "$o" "$s") |"
-done
+table RESULT
 echo
 echo "CPU of the proxy process itself (all threads; the relay's figure includes reading and recording"
 echo "the recorder leg), seconds per GB delivered, medians; less is better and, unlike MB/s, hardly"
 echo "depends on what else runs on the machine:"
 echo
-echo "| streams | ours | haproxy | stunnel | ours/haproxy | ours/stunnel |"
-echo "|---:|---:|---:|---:|---:|---:|"
-for n in $STREAMS; do
-	o=$(cpu ours "$n") h=$(cpu haproxy "$n") s=$(cpu stunnel "$n")
-	echo "| $n | $o | $h | $s | $(ratio "$o" "$h") | $(ratio "$o" "$s") |"
-done
+table CPU
 echo
 echo "Cipher bound (\`openssl speed -evp\`, one core, 16 KiB): AES-128-GCM ${SPEED[aes-128-gcm]} MB/s,"
 echo "AES-256-GCM ${SPEED[aes-256-gcm]} MB/s, ChaCha20-Poly1305 ${SPEED[chacha20-poly1305]} MB/s. A relayed byte is"

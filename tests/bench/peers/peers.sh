@@ -47,6 +47,17 @@ wait_listen() {
 	return 1
 }
 
+# launch_daemon PIDVAR PORT LOG CMD...: CMD in the background (output to
+# LOG), its pid in the variable PIDVAR and in E2E_PIDS; waits for PORT.
+launch_daemon() {
+	local var=$1 port=$2 log=$3
+	shift 3
+	"$@" >>"$log" 2>&1 &
+	printf -v "$var" '%s' "$!"
+	E2E_PIDS+=($!)
+	wait_listen "$port" 10
+}
+
 # haproxy_start LISTEN_PORT BACKEND_PORT: TLS in, TLS out to the backend,
 # with the relay's certificate and CA (state/certs from `concierge init`).
 haproxy_start() {
@@ -55,9 +66,7 @@ haproxy_start() {
 	chmod 600 "$WORK/haproxy-cert.pem"
 	peers_render "$PEERS_DIR/haproxy.cfg.in" "$cfg" LISTEN_PORT="$1" BACKEND_PORT="$2" \
 		CERT_WITH_KEY="$WORK/haproxy-cert.pem" CA_FILE="$certs/ca.pem" || return 1
-	haproxy -db -f "$cfg" >>"$WORK/haproxy.log" 2>&1 &
-	HAPROXY_PID=$!; E2E_PIDS+=($HAPROXY_PID)
-	wait_listen "$1" 10
+	launch_daemon HAPROXY_PID "$1" "$WORK/haproxy.log" haproxy -db -f "$cfg"
 }
 
 # stunnel_start LISTEN_PORT BACKEND_PORT: the same work as haproxy_start
@@ -67,9 +76,7 @@ stunnel_start() {
 	peers_render "$PEERS_DIR/stunnel.conf.in" "$cfg" LISTEN_PORT="$1" BACKEND_PORT="$2" \
 		INNER_PORT="$(free_port)" CERT_FILE="$certs/relay.pem" KEY_FILE="$certs/relay.key" \
 		CA_FILE="$certs/ca.pem" LOG_FILE="$WORK/stunnel.log" || return 1
-	stunnel "$cfg" >>"$WORK/stunnel.log" 2>&1 &
-	STUNNEL_PID=$!; E2E_PIDS+=($STUNNEL_PID)
-	wait_listen "$1" 10
+	launch_daemon STUNNEL_PID "$1" "$WORK/stunnel.log" stunnel "$cfg"
 }
 
 # stunnel_client_start LISTEN_PORT AGENT_PORT: plain in, TLS out to the
@@ -78,9 +85,7 @@ stunnel_client_start() {
 	local cfg="$WORK/stunnel-client.conf"
 	peers_render "$PEERS_DIR/stunnel-client.conf.in" "$cfg" LISTEN_PORT="$1" AGENT_PORT="$2" \
 		CA_FILE="$WORK/state/certs/ca.pem" LOG_FILE="$WORK/stunnel-client.log" || return 1
-	stunnel "$cfg" >>"$WORK/stunnel-client.log" 2>&1 &
-	STUNNEL_CLIENT_PID=$!; E2E_PIDS+=($STUNNEL_CLIENT_PID)
-	wait_listen "$1" 10
+	launch_daemon STUNNEL_CLIENT_PID "$1" "$WORK/stunnel-client.log" stunnel "$cfg"
 }
 
 # sshd_start: OpenSSH's sshd on a free port with its own host key and an
@@ -95,9 +100,7 @@ sshd_start() {
 	cp "$WORK/peer-client.key.pub" "$dir/authorized_keys"
 	SSHD_PORT=$(free_port)
 	peers_render "$PEERS_DIR/sshd_config.in" "$dir/sshd_config" PORT="$SSHD_PORT" DIR="$dir" || return 1
-	/usr/sbin/sshd -D -e -f "$dir/sshd_config" 2>>"$WORK/sshd.log" &
-	SSHD_PID=$!; E2E_PIDS+=($SSHD_PID)
-	wait_listen "$SSHD_PORT" 10
+	launch_daemon SSHD_PID "$SSHD_PORT" "$WORK/sshd.log" /usr/sbin/sshd -D -e -f "$dir/sshd_config"
 }
 
 # peer_forward KEY PORT USER REMOTE_HOST:REMOTE_PORT -> sets LPORT: a real
@@ -146,6 +149,19 @@ cpu_ticks_tree() {
 # cpu_per_gb TICKS BYTES: CPU seconds per 10^9 bytes relayed.
 cpu_per_gb() {
 	awk -v t="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (b > 0) printf "%.2f\n", t / hz / (b / 1e9); else print "-" }'
+}
+
+# with_cpu TICKS_FN BYTES CMD...: runs CMD (it prints MB/s or "-") and prints
+# "MBPS CPU_S_PER_GB", the CPU being the growth of `TICKS_FN` (a command
+# printing clock ticks, e.g. "cpu_ticks $RELAY_PID") over the run.
+with_cpu() {
+	local ticks=$1 bytes=$2 t0 v c
+	shift 2
+	t0=$($ticks)
+	v=$("$@")
+	c=$(cpu_per_gb $(($($ticks) - t0)) "$bytes")
+	[ "$v" = - ] && c=-
+	echo "$v $c"
 }
 
 # median: of the numbers on stdin, one a line ("-" when there are none).
