@@ -78,7 +78,7 @@
  * packet.  32 KiB made a 32758-byte packet plus a 10-byte runt (its own
  * send() and poll) per full read; more than one packet per read measured
  * no gain (the core hands over one 16 KiB TLS record per loop turn) and
- * costs libssh buffer memory per participant (tests/bench/RESULTS.md). */
+ * costs libssh buffer memory per participant (bench_throughput.sh). */
 #define SSH_CHANNEL_CHUNK      SSH_PACKET_DATA
 
 /* Shell streams (common/shell_frame.c) */

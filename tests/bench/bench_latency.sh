@@ -51,4 +51,10 @@ for name in direct ours haproxy stunnel; do
 	echo "| $name | $a | $b | $(awk -v x="$a" -v y="$d50" 'BEGIN { if (x == "-" || y == "-") print "-"; else printf "%.0f", x - y }') | $(awk -v x="$b" -v y="$d99" 'BEGIN { if (x == "-" || y == "-") print "-"; else printf "%.0f", x - y }') | $(ratio "$b" "$h99") |"
 done
 echo
+echo "Where ours spends the added time: a round trip crosses two threads each way (the SSH thread and"
+echo "the libevent core, over a socketpair: four wake-ups where haproxy has two), and the core writes"
+echo "two recording records per round trip (the typed bytes, and the echo from the shell recorder leg;"
+echo "three write() calls each). The SSH socket has TCP_NODELAY (as sshd sets for interactive sessions);"
+echo "a strict ping-pong never has two small packets in flight, so that shows no change here."
+echo
 echo "Raw rounds p50/p99 (µs): $(for n in direct ours haproxy stunnel; do printf '%s %s/ %s; ' "$n" "${P50[$n]}" "${P99[$n]}"; done)"

@@ -18,7 +18,7 @@ bench_tools_check "$UNRECORDED" || { echo "bench: build it with 'make bench-rela
 MACHINE=$(machine_line)
 UNRECORDED=$(cd "$(dirname "$UNRECORDED")" && pwd)/$(basename "$UNRECORDED")
 
-declare -A RESULT CPU
+declare -A RESULT CPU CORE SSHT
 for n in $STREAMS; do
 	per=$((BYTES / n))
 	for r in $(seq 1 "$ROUNDS"); do
@@ -26,7 +26,10 @@ for n in $STREAMS; do
 			binary=$BIN/concierge-relay
 			[ "$variant" = unrecorded ] && binary=$UNRECORDED
 			our_relay_start "$binary" || { echo "bench: $binary did not start" >&2; exit 1; }
+			thread_cpu_start "$RELAY_PID"
 			read -r v c < <(with_cpu "cpu_ticks $RELAY_PID" "$BYTES" ours_screen_run "$n" "$per")
+			read -r main others < <(thread_cpu_stop)
+			CORE[$variant,$n]+="$(cpu_per_gb "$main" "$BYTES") " SSHT[$variant,$n]+="$(cpu_per_gb "$others" "$BYTES") "
 			RESULT[$variant,$n]+="$v " CPU[$variant,$n]+="$c "
 			progress "round $r/$ROUNDS, $n stream(s): $variant $v MB/s, relay $c CPU s/GB"
 		done
@@ -35,6 +38,7 @@ done
 
 med() { tr ' ' '\n' <<<"${RESULT[$1,$2]}" | grep -v '^-\?$' | median; }
 cpu() { tr ' ' '\n' <<<"${CPU[$1,$2]}" | grep -v '^-\?$' | median; }
+split() { local -n runs=$1; tr ' ' '\n' <<<"${runs[$2,$3]}" | grep -v '^-\?$' | median; }
 echo "## Recording cost: recorder leg on and off"
 echo
 echo "The screen load of the throughput benchmark ($((BYTES / 1048576)) MiB of $BENCH_SCREEN Raw updates per run, split over"
@@ -44,11 +48,14 @@ echo "recorder leg, and the relay frames, hashes, writes and checkpoints it) and
 echo "build without recorder legs (\`make bench-relay-unrecorded\`; never installed; the product has no"
 echo "switch). $ROUNDS alternating rounds, medians in MB/s. $MACHINE"
 echo
-echo "| streams | recorded MB/s | unrecorded MB/s | ratio | relay CPU s/GB recorded | unrecorded | ratio |"
-echo "|---:|---:|---:|---:|---:|---:|---:|"
+echo "| streams | MB/s recorded | unrecorded | ratio | relay CPU s/GB recorded | unrecorded | core thread recorded | unrecorded | SSH threads recorded | unrecorded |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $STREAMS; do
 	a=$(med recorded "$n") b=$(med unrecorded "$n") c=$(cpu recorded "$n") d=$(cpu unrecorded "$n")
-	echo "| $n | $a | $b | $(ratio "$a" "$b") | $c | $d | $(ratio "$c" "$d") |"
+	echo "| $n | $a | $b | $(ratio "$a" "$b") | $c | $d | $(split CORE recorded "$n") | $(split CORE unrecorded "$n") | $(split SSHT recorded "$n") | $(split SSHT unrecorded "$n") |"
 done
+echo
+echo "CPU in seconds per GB delivered: the whole relay, its libevent core thread (TLS of the agent's"
+echo "streams, splices, the recorder leg's framing, hashing and writing) and its SSH threads (libssh)."
 echo
 echo "Raw rounds (MB/s): $(for n in $STREAMS; do printf '%s streams: recorded %s/ unrecorded %s; ' "$n" "${RESULT[recorded,$n]}" "${RESULT[unrecorded,$n]}"; done)"

@@ -144,6 +144,14 @@ echo
 echo "CPU: the relay process (all threads, recording included) against stunnel plus sshd with its"
 echo "per-connection processes, seconds per GB delivered (medians; hardly depends on the machine's load)."
 echo
+echo "Why: the relay's SSH threads (libssh) are a small share of its CPU (bench_throughput.sh and"
+echo "bench_recording_cost.sh print the split); what limits is the single libevent core thread, which"
+echo "decrypts every agent stream twice (participant and recorder leg) and writes every recording, while"
+echo "sshd runs a process per connection on both cores and records nothing. Compare the CPU columns:"
+echo "per GB the relay spends more than stunnel plus sshd on one long stream (the recording's share, see"
+echo "bench_recording_cost.sh), while with many short sessions sshd's per-connection processes cost it"
+echo "about as much."
+echo
 echo "Ping-pong, 64 bytes, $PINGS round trips per run. Standard parts: through ssh -L -> sshd -> stunnel -> an"
 echo "echoing TLS server. Ours: screen forwards carry RFB, which cannot echo, so the relay's figure is"
 echo "the shell channel's (libssh client, the same SSH and TLS hops, shell frames, recorded)."

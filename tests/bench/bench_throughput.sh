@@ -26,13 +26,16 @@ TLS_HAPROXY=$(tls_cipher_of "$HAPROXY_PORT")
 TLS_STUNNEL=$(tls_cipher_of "$STUNNEL_PORT")
 SSH_RELAY=$(ssh_cipher_of "$WORK/dana.key" "$SSH_PORT" dana whoami)
 
-declare -A RESULT CPU
+declare -A RESULT CPU CORE SSHT
 for n in $STREAMS; do
 	per=$((BYTES / n))
 	for r in $(seq 1 "$ROUNDS"); do
 		for who in ours haproxy stunnel; do
 			case $who in
-			ours) read -r v c < <(with_cpu "cpu_ticks $RELAY_PID" "$BYTES" ours_screen_run "$n" "$per") ;;
+			ours) thread_cpu_start "$RELAY_PID"
+			      read -r v c < <(with_cpu "cpu_ticks $RELAY_PID" "$BYTES" ours_screen_run "$n" "$per")
+			      read -r main others < <(thread_cpu_stop)
+			      CORE[$n]+="$(cpu_per_gb "$main" "$BYTES") " SSHT[$n]+="$(cpu_per_gb "$others" "$BYTES") " ;;
 			haproxy) read -r v c < <(with_cpu "cpu_ticks $HAPROXY_PID" "$BYTES" \
 			                         peer_raw_run "$n" "$per" "$HAPROXY_PORT" "$BACKEND") ;;
 			stunnel) read -r v c < <(with_cpu "cpu_ticks $STUNNEL_PID" "$BYTES" \
@@ -75,14 +78,44 @@ table RESULT
 echo
 echo "CPU of the proxy process itself (all threads; the relay's figure includes reading and recording"
 echo "the recorder leg), seconds per GB delivered, medians; less is better and, unlike MB/s, hardly"
-echo "depends on what else runs on the machine:"
+echo "depends on what else runs on the machine. It counts the whole run, set-up included: with 64 streams"
+echo "of $((BYTES / 64 / 1048576)) MiB that is 64 sessions' SSH key exchanges and logins, audited joins (synchronous database"
+echo "writes) and recordings created, synced and signed for ours, 64 TLS handshakes for the peers:"
 echo
 table CPU
+echo
+echo "Where the relay's CPU goes (medians, s/GB): $(for n in $STREAMS; do
+	printf '%s stream(s): libevent core thread %s, SSH threads %s; ' "$n" \
+		"$(tr ' ' '\n' <<<"${CORE[$n]}" | grep -v '^-\?$' | median)" "$(tr ' ' '\n' <<<"${SSHT[$n]}" | grep -v '^-\?$' | median)"
+done)see bench_recording_cost.sh for the recording's share of the core thread."
 echo
 echo "Cipher bound (\`openssl speed -evp\`, one core, 16 KiB): AES-128-GCM ${SPEED[aes-128-gcm]} MB/s,"
 echo "AES-256-GCM ${SPEED[aes-256-gcm]} MB/s, ChaCha20-Poly1305 ${SPEED[chacha20-poly1305]} MB/s. A relayed byte is"
 echo "decrypted once (TLS, AES-256-GCM) and encrypted once (SSH, ChaCha20-Poly1305 / TLS for the peers), so"
 echo "one core's bound for the proxy alone is about 1 / (1/AES-256-GCM + 1/ChaCha20) ="
 echo "$(awk -v a="${SPEED[aes-256-gcm]}" -v c="${SPEED[chacha20-poly1305]}" 'BEGIN { if (a > 0 && c > 0) printf "%.0f", 1 / (1 / a + 1 / c); else print "-" }') MB/s, before any copy or system call; the load generators' own crypto shares the cores."
+echo
+cat <<'WHY'
+Why the relay loses to haproxy and stunnel here, from `perf record`, `strace -c` and per-thread CPU
+of the relay under this load (see the split above):
+- libssh is not the bottleneck: the SSH threads (ChaCha20-Poly1305, whole 32758-byte packets) use a
+  small part of the relay's CPU; the single libevent core thread uses the rest.
+- The core moves one 16 KiB TLS record per event-loop turn: libevent 2.1's bufferevent_openssl reads
+  only what `SSL_pending` reports, so each record costs an epoll_wait, two read()s (record header,
+  body), a writev to the SSH thread's socketpair and there a poll, recv and send: about ten system
+  calls per 16 KiB (counted with strace), while haproxy fills its buffer with every readable record
+  per wake-up.
+  In this VM a system call is expensive (most kernel samples sit in the paravirtual irq-enable).
+- Recording doubles the core's work: the agent sends every update a second time on the recorder
+  leg, the core decrypts it, frames it, hashes it (SHA-256 per record) and writes each 16 KiB
+  record with three write() calls, all on the same thread (bench_recording_cost.sh measures it).
+- With 64 streams all TLS still runs on that one core thread, while haproxy runs a thread per core
+  and stunnel a thread per connection.
+What it would take: read every pending TLS record per turn (an own read loop on `SSL_has_pending`,
+libevent 2.2, or kernel TLS); one writev per recording record and larger leg records; TLS sessions
+spread over one event loop per core. The SSH leg needs nothing more: its read chunk is one whole
+OpenSSH packet (a 32 KiB read made a 32758-byte packet plus a 10-byte runt, each with its own send
+and poll), and larger chunks measured no gain because the core hands over 16 KiB at a time.
+WHY
 echo
 echo "Raw rounds (MB/s): $(for n in $STREAMS; do printf '%s streams: ours %s/ haproxy %s/ stunnel %s; ' "$n" "${RESULT[ours,$n]}" "${RESULT[haproxy,$n]}" "${RESULT[stunnel,$n]}"; done)"

@@ -164,6 +164,40 @@ with_cpu() {
 	echo "$v $c"
 }
 
+# thread_cpu_start PID / thread_cpu_stop: samples the CPU ticks of every
+# thread of PID every 0.2 s in between (the relay's SSH threads come and go
+# with their connections); stop prints "MAIN OTHERS": ticks the main thread
+# (the relay's libevent core: TLS, splices, recording) and all other
+# threads (the relay's libssh threads) used meanwhile.
+thread_cpu_start() {
+	local dir="$WORK/threads"
+	rm -rf "$dir"; mkdir -p "$dir/first"
+	THREAD_CPU_PID=$1
+	( while kill -0 "$1" 2>/dev/null && [ ! -e "$dir/stop" ]; do
+		for t in /proc/"$1"/task/*; do
+			v=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null) || continue
+			# Threads born during the run started from 0.
+			[ -e "$dir/first/${t##*/}" ] || { [ -e "$dir/started" ] && echo 0 || echo "$v"; } >"$dir/first/${t##*/}"
+			echo "$v" >"$dir/${t##*/}"
+		done
+		touch "$dir/started"
+		sleep 0.2
+	done ) &
+	THREAD_SAMPLER=$!
+	sleep 0.3 # the first sample holds the threads' start values
+}
+
+thread_cpu_stop() {
+	local dir="$WORK/threads" f tid main=0 others=0 d
+	touch "$dir/stop"; wait "$THREAD_SAMPLER" 2>/dev/null
+	for f in "$dir"/[0-9]*; do
+		tid=${f##*/}
+		d=$(($(cat "$f") - $(cat "$dir/first/$tid")))
+		if [ "$tid" = "$THREAD_CPU_PID" ]; then main=$((main + d)); else others=$((others + d)); fi
+	done
+	echo "$main $others"
+}
+
 # median: of the numbers on stdin, one a line ("-" when there are none).
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {
