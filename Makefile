@@ -168,6 +168,11 @@ $(BUILD)/bench/tls_pattern_server: $(BUILD)/tests/bench/tls_pattern_server.o $(B
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl) -lpthread -o $@
 
+# Everything tests/bench/bench_{throughput,latency,ssh_path,recording_cost}.sh
+# need besides the programs and bench-tools.
+bench-peer-tools: $(BUILD)/bench/tls_pattern_server $(BENCH_UNRECORDED)
+.PHONY: bench-peer-tools
+
 $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(TOOL_LIBS) -o $@

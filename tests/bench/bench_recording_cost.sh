@@ -7,14 +7,14 @@
 # bench_throughput.sh (load_agent -> relay -> SSH -> load_participant),
 # alternating, one fresh relay state per run.
 #   BENCH_ROUNDS (3), BENCH_BYTES (256M per run), BENCH_STREAMS ("1 64")
-# Needs: make && make bench-tools bench-relay-unrecorded.
+# Needs: make && make bench-tools bench-peer-tools.
 . "$(dirname "$0")/peers/env.sh"
 UNRECORDED=${BENCH_UNRECORDED:-build/bench/concierge-relay-unrecorded}
 BYTES=${BENCH_BYTES:-$((256 * 1024 * 1024))}
 STREAMS=${BENCH_STREAMS:-1 64}
 BENCH_SCREEN=1024x256
 
-bench_tools_check "$UNRECORDED" || { echo "bench: build it with 'make bench-relay-unrecorded'" >&2; exit 1; }
+bench_tools_check "$UNRECORDED" || exit 1
 MACHINE=$(machine_line)
 UNRECORDED=$(cd "$(dirname "$UNRECORDED")" && pwd)/$(basename "$UNRECORDED")
 

@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 	};
 	struct server srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	const char *certs = NULL;
-	int port = 0, connections = 0, accepted = 0, opt, fd;
+	int port = 0, connections = 0, accepted = 0, bad = 0, opt, fd;
 	long timeout_s = 300;
 	char err[512], *end;
 	time_t deadline;
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'c': certs = optarg; break;
-		case 'b': srv.bytes = strtoull(optarg, &end, 10); if (*end) port = -1; break;
+		case 'b': srv.bytes = strtoull(optarg, &end, 10); bad |= *end != '\0'; break;
 		case 'e': srv.echo = 1; break;
 		case 'n': connections = atoi(optarg); break;
 		case 't': timeout_s = atol(optarg); break;
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (port <= 0 || port > 65535 || certs == NULL || connections <= 0 || connections > CONNECTIONS_MAX ||
+	if (bad || port <= 0 || port > 65535 || certs == NULL || connections <= 0 || connections > CONNECTIONS_MAX ||
 	    timeout_s <= 0 || (srv.echo == 0) == (srv.bytes == 0)) {
 		usage(stderr);
 		return 2;
