@@ -142,7 +142,7 @@ for n in $STREAMS; do
 done
 echo
 echo "CPU: the relay process (all threads, recording included) against stunnel plus sshd with its"
-echo "per-connection processes, seconds per GB delivered (medians; hardly depends on the machine's load)."
+echo "per-connection processes, seconds per GB delivered (medians; less sensitive to the machine's load than MB/s)."
 echo
 echo "Why: the relay's SSH threads (libssh) are a small share of its CPU (bench_throughput.sh and"
 echo "bench_recording_cost.sh print the split); what limits is the single libevent core thread, which"

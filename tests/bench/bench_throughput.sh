@@ -77,8 +77,8 @@ echo
 table RESULT
 echo
 echo "CPU of the proxy process itself (all threads; the relay's figure includes reading and recording"
-echo "the recorder leg), seconds per GB delivered, medians; less is better and, unlike MB/s, hardly"
-echo "depends on what else runs on the machine. It counts the whole run, set-up included: with 64 streams"
+echo "the recorder leg), seconds per GB delivered, medians; less is better and, unlike MB/s, it depends"
+echo "less on what else runs (it still grows when the cores are contended). It counts the whole run, set-up included: with 64 streams"
 echo "of $((BYTES / 64 / 1048576)) MiB that is 64 sessions' SSH key exchanges and logins, audited joins (synchronous database"
 echo "writes) and recordings created, synced and signed for ours, 64 TLS handshakes for the peers:"
 echo
