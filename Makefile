@@ -15,7 +15,7 @@ DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
                 xvfb xdotool x11-xserver-utils clang iproute2 tmux \
-                libpng-dev zlib1g-dev asciinema ffmpeg python3
+                libpng-dev zlib1g-dev asciinema ffmpeg python3 testssl.sh ssh-audit
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
                 libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes \
                 libpng zlib
@@ -69,7 +69,7 @@ TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tool
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-check test unit e2e demo clean
+.PHONY: all deps deps-check test unit e2e demo scan clean
 all: deps-check-quiet $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -263,7 +263,7 @@ deps:
 # Runs `make deps` only when a pkg-config module is missing.
 deps-check:
 	@{ pkg-config --exists $(PKG_MODULES) && command -v clang && command -v Xvfb && command -v tmux && \
-	   command -v asciinema && command -v ffmpeg; } >/dev/null 2>&1 || \
+	   command -v asciinema && command -v ffmpeg && command -v testssl && command -v ssh-audit; } >/dev/null 2>&1 || \
 	    $(MAKE) --no-print-directory deps
 
 deps-check-quiet:
@@ -273,6 +273,12 @@ deps-check-quiet:
 test: deps-check
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_BIN) $(TOOLS) $(FUZZ_BIN)
 	@BIN=$(BIN) TOOLS=$(BUILD)/tools UNIT_DIR=$(BUILD)/tests FUZZ_DIR=build/fuzz bash tests/run.sh
+
+# make scan: testssl.sh's whole battery on the TLS port and ssh-audit on the
+# SSH port of a fresh relay (make test runs the weak-algorithm subset).
+scan: deps-check
+	@$(MAKE) --no-print-directory $(PROGRAMS)
+	@BIN=$(BIN) SCAN_FULL=1 bash tests/e2e/test_security_scans.sh
 
 demo: deps-check
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(TOOLS)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "concierge_version.h"
 #include "log.h"
 #include "shell_frame.h"
 #include "ssh_commands.h"
@@ -29,6 +30,19 @@
 #define MAX_CHANNELS 32
 #define STOP_WAIT_MS 3000
 #define KEX_TIMEOUT_S 10L
+
+/* Algorithms offered (checked with ssh-audit, docs/SECURITY_SCANS.md): key
+ * exchange on curve25519 or >= 4096-bit MODP groups only (no NIST curves, no
+ * SHA-1, no 2048-bit group exchange); AEAD ciphers first, CTR only with
+ * encrypt-then-MAC; no encrypt-and-MAC. libssh adds its strict-kex marker
+ * (the Terrapin countermeasure) to the key exchange list itself. */
+#define SSH_KEX_ALGORITHMS \
+	"curve25519-sha256,curve25519-sha256@libssh.org,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512"
+#define SSH_CIPHERS \
+	"aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-ctr,aes128-ctr"
+#define SSH_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
+/* The identification string names the product, not the library and its version. */
+#define SSH_SOFTWARE_VERSION "Concierge_" CONCIERGE_VERSION
 
 struct ssh_front {
 	const struct concierge_config *cfg;
@@ -871,6 +885,18 @@ static int listen_on(const struct host_port *hp, char *err, size_t errlen)
 	return fd;
 }
 
+static int restrict_algorithms(ssh_bind bind)
+{
+	if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_KEY_EXCHANGE, SSH_KEX_ALGORITHMS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_CIPHERS_C_S, SSH_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_CIPHERS_S_C, SSH_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_HMAC_C_S, SSH_MACS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_HMAC_S_C, SSH_MACS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_BANNER, SSH_SOFTWARE_VERSION) != SSH_OK)
+		return -1;
+	return 0;
+}
+
 struct ssh_front *ssh_front_start(const struct concierge_config *cfg, struct relay_core *core,
                                   char *err, size_t errlen)
 {
@@ -889,6 +915,10 @@ struct ssh_front *ssh_front_start(const struct concierge_config *cfg, struct rel
 	    ssh_bind_options_set(front->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no_config) != SSH_OK ||
 	    ssh_bind_options_set(front->bind, SSH_BIND_OPTIONS_HOSTKEY, hostkey) != SSH_OK) {
 		snprintf(err, errlen, "cannot load the SSH host key %s: run 'concierge init'", hostkey);
+		goto fail;
+	}
+	if (restrict_algorithms(front->bind) < 0) {
+		snprintf(err, errlen, "libssh refused the SSH algorithm lists: %s", ssh_get_error(front->bind));
 		goto fail;
 	}
 	front->listen_fd = listen_on(&cfg->ssh_listen, err, errlen);
