@@ -274,6 +274,18 @@ test: deps-check
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_BIN) $(TOOLS) $(FUZZ_BIN)
 	@BIN=$(BIN) TOOLS=$(BUILD)/tools UNIT_DIR=$(BUILD)/tests FUZZ_DIR=build/fuzz bash tests/run.sh
 
+# ---- make bench: every tests/bench/bench_*.sh -> tests/bench/RESULTS.md ----
+# The peers the benchmarks compare against (not needed to build or test).
+BENCH_PACKAGES := haproxy stunnel4 x11vnc openssh-server openssl
+BENCH_TOOLS    :=
+bench-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"
+bench-tools: $(PROGRAMS) $(TOOLS) $(BENCH_TOOLS)
+bench: deps-check bench-deps
+	@$(MAKE) --no-print-directory bench-tools
+	@bash tests/bench/run_benchmarks.sh
+.PHONY: bench bench-deps bench-tools
+
 # make scan: testssl.sh's whole battery on the TLS port and ssh-audit on the
 # SSH port of a fresh relay (make test runs the weak-algorithm subset).
 scan: deps-check
