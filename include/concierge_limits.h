@@ -85,6 +85,10 @@
 #define RECORDING_MAX_HEADER     1024
 #define RECORDING_MAX_SIGNATURE  512
 
+/* Background fsync of recording checkpoints (server/fsync_pool.c) */
+#define FSYNC_POOL_THREADS       4           /* fsyncs in flight at once (the disk batches them) */
+#define FSYNC_POOL_MAX_QUEUED    4096        /* beyond this the event thread syncs itself */
+
 /* Recordings in the database (server/recordings.c) */
 #define RECORDING_MAX_PATH       4096        /* a recording file's path (PATH_MAX) */
 #define RECORDING_MAX_PARTICIPANTS_TEXT 2048 /* space-separated names of one recording */

@@ -18,9 +18,10 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "fsync_pool.h"
+#include "log.h"
 #include "recordings.h"
 #include "relay_internal.h"
-#include "log.h"
 #include "rfb_filter.h"
 #include "secrets.h"
 #include "shell_filter.h"
@@ -1132,6 +1133,12 @@ struct relay_core *relay_core_new(struct event_base *base, const struct concierg
 	}
 	pthread_mutex_init(&core->lock, NULL);
 	core->wakeup = event_new(base, -1, EV_PERSIST | EV_READ, on_wakeup, core);
+	core->fsync_pool = fsync_pool_new(base, record_sync_failed, core);
+	if (core->fsync_pool == NULL) {
+		snprintf(err, errlen, "cannot start the recordings' fsync threads");
+		relay_core_free(core);
+		return NULL;
+	}
 	core->listener = bind_listener(core, err, errlen);
 	if (core->listener == NULL) {
 		relay_core_free(core);
@@ -1175,6 +1182,8 @@ void relay_core_free(struct relay_core *core)
 		evconnlistener_free(core->listener);
 	if (core->wakeup)
 		event_free(core->wakeup);
+	/* After the sessions: their last checkpoints may still be syncing. */
+	fsync_pool_free(core->fsync_pool);
 	while (core->posts) {
 		struct post *next = core->posts->next;
 		if (core->posts->kind == POST_JOIN) {

@@ -27,6 +27,7 @@ enum participant_state {
 
 struct live_session;
 struct recorder_leg;
+struct fsync_pool;
 struct session_record;
 
 struct participant {
@@ -83,6 +84,7 @@ struct live_session {
 	int record_failed;              /* a write failed: everyone is being cut */
 	char record_why[256];
 	struct event *record_tick, *record_fail;
+	uint64_t record_serial;         /* names this recording to the fsync pool */
 	struct record_leg *screen_leg, *shell_leg;
 	int screen_legs, shell_legs;    /* legs started so far (stream numbering) */
 };
@@ -125,6 +127,8 @@ struct relay_core {
 	struct rate_entry *rates;
 	size_t nrates;
 	int shutting_down;
+	struct fsync_pool *fsync_pool;  /* checkpoint fsyncs off this thread */
+	uint64_t record_serials;        /* last record_serial handed out */
 };
 
 /* relay_core.c */
@@ -144,6 +148,8 @@ void participant_notify(struct participant *p, const char *why);
 void participant_splice(struct participant *p);
 
 /* relay_record.c */
+/* The fsync pool's failure report (event thread): fails that recording. */
+void record_sync_failed(uint64_t serial, int error_number, void *core);
 /* Opens the session's recording if it has none: 0, or -1 with `err`. */
 int record_open(struct live_session *ls, char *err, size_t errlen);
 /* 1 while the session's recording takes records. */

@@ -15,6 +15,7 @@
 
 #include <event2/buffer.h>
 
+#include "fsync_pool.h"
 #include "log.h"
 #include "recorder_leg.h"
 #include "relay_internal.h"
@@ -361,6 +362,31 @@ static void on_record_failed(evutil_socket_t fd, short what, void *arg)
 	ls->record_failed = 0; /* a later join tries a new recording, refused if it fails too */
 }
 
+/* recording_params.defer_sync: the checkpoint's fsync goes to the pool. */
+static int defer_checkpoint_sync(void *ctx, int fd)
+{
+	struct live_session *ls = ctx;
+
+	return fsync_pool_submit(ls->core->fsync_pool, fd, ls->record_serial);
+}
+
+void record_sync_failed(uint64_t serial, int error_number, void *arg)
+{
+	struct relay_core *core = arg;
+	char why[200];
+
+	snprintf(why, sizeof why, "cannot sync the recording: %s", strerror(error_number));
+	for (struct live_session *ls = core->sessions; ls; ls = ls->next) {
+		if (ls->record && ls->record_serial == serial) {
+			log_error("event=recording_sync_failed session=%s error=\"%s\"", ls->id, why);
+			record_broken(ls, why);
+			return;
+		}
+	}
+	/* Closed meanwhile: its trailer was synced (and checked) by the close. */
+	log_warn("event=recording_sync_failed session=closed error=\"%s\"", why);
+}
+
 int record_open(struct live_session *ls, char *err, size_t errlen)
 {
 	struct relay_core *core = ls->core;
@@ -372,8 +398,10 @@ int record_open(struct live_session *ls, char *err, size_t errlen)
 		ls->record_tick = event_new(core->base, -1, EV_PERSIST, on_record_tick, ls);
 		ls->record_fail = event_new(core->base, -1, 0, on_record_failed, ls);
 	}
+	ls->record_serial = ++core->record_serials;
 	ls->record = session_record_open(core->store, core->signing_key, core->cfg->recordings_dir,
-	                                 ls->ticket, ls->id, ls->resumed, err, errlen);
+	                                 ls->ticket, ls->id, ls->resumed, defer_checkpoint_sync, ls,
+	                                 err, errlen);
 	if (ls->record == NULL) {
 		char details[320];
 		snprintf(details, sizeof details, "reason=\"%.200s\"", err);

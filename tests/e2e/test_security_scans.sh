@@ -34,7 +34,9 @@ timeout 120 ssh-audit --no-colors -p "$SSH_PORT" 127.0.0.1 >ssh-audit.txt 2>&1
 check "ssh-audit reached the SSH port" grep -q '^(kex) curve25519-sha256' ssh-audit.txt
 grep -E '^\((kex|key|enc|mac|gen|cve)\).*\[(fail|warn)\]' ssh-audit.txt |
 	grep -v 'kex-strict-s-v00@openssh.com' >ssh-findings.txt
-if [ -s ssh-findings.txt ]; then
+if ! grep -q '^(enc) ' ssh-audit.txt; then
+	not_ok "ssh-audit finds no weak key exchange, host key, cipher or MAC (no report: $(tail -c 400 ssh-audit.txt))"
+elif [ -s ssh-findings.txt ]; then
 	not_ok "ssh-audit finds no weak key exchange, host key, cipher or MAC: $(head -c 600 ssh-findings.txt)"
 else
 	ok "ssh-audit finds no weak key exchange, host key, cipher or MAC"
@@ -56,7 +58,9 @@ for f in json.load(open(sys.argv[1])):
 awk -F'\t' '$2 != "OK" && $2 != "INFO" && $2 != "DEBUG" &&
 	$1 != "cert_revocation" && $1 != "DNS_CAArecord"' testssl.tsv >tls-findings.txt
 check "testssl.sh reached the TLS port" grep -q '^TLS1_3	OK	offered' testssl.tsv
-if [ -s tls-findings.txt ]; then
+if ! [ -s testssl.tsv ]; then
+	not_ok "testssl.sh finds no weak protocol, cipher or key exchange (no findings file: $(tail -c 400 testssl.txt))"
+elif [ -s tls-findings.txt ]; then
 	not_ok "testssl.sh finds no weak protocol, cipher or key exchange: $(head -c 600 tls-findings.txt)"
 else
 	ok "testssl.sh finds no weak protocol, cipher or key exchange"
