@@ -4,7 +4,7 @@
  * relay reacted (a test and benchmark tool; loopback use only).
  *
  *   hostile_peers --mode MODE --target HOST:PORT [--source ADDR] [--seconds N]
- *                 [--connections N] [--interval-ms N] [--proto tls|ssh] [--user NAME]
+ *                 [--connections N] [--interval-ms N] [--proto tls|ssh] [--user NAME] [--rate N]
  *
  * Modes (one worker thread per connection slot; each reconnects when the
  * relay drops it, until --seconds have passed):
@@ -78,6 +78,7 @@ struct options {
 	struct sockaddr_in source_addr;
 	int has_source;
 	int seconds, connections, interval_ms;
+	int rate;                  /* new connections per second, all workers (0: as fast as possible) */
 	const char *user;
 };
 
@@ -92,6 +93,8 @@ struct tally {
 static struct options opt;
 static struct tally tally = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static double run_deadline_ms;
+static pthread_mutex_t pace_lock = PTHREAD_MUTEX_INITIALIZER;
+static double next_dial_ms;          /* --rate: when the next connection may start */
 static SSL_CTX *tls_ctx;
 static uint8_t client_hello[CLIENT_HELLO_MAX];
 static size_t client_hello_len;
@@ -135,6 +138,23 @@ static void set_io_timeouts(int fd, int ms)
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* --rate: waits for this worker's turn (at most one interval per call). */
+static void pace(void)
+{
+	double wait_ms;
+
+	if (opt.rate == 0)
+		return;
+	pthread_mutex_lock(&pace_lock);
+	if (next_dial_ms < now_ms())
+		next_dial_ms = now_ms();
+	wait_ms = next_dial_ms - now_ms();
+	next_dial_ms += 1000.0 / opt.rate;
+	pthread_mutex_unlock(&pace_lock);
+	if (wait_ms > 0)
+		poll(NULL, 0, (int)wait_ms + 1);
 }
 
 /* A connected blocking socket (reads/writes time out after IO_TIMEOUT_MS),
@@ -401,10 +421,14 @@ static void *worker(void *arg)
 {
 	(void)arg;
 	while (now_ms() < run_deadline_ms) {
-		double opened_at = now_ms();
+		double opened_at;
 		enum ending e;
 		int fd;
 
+		pace();
+		if (now_ms() >= run_deadline_ms)
+			break;
+		opened_at = now_ms();
 		if (opt.mode == M_SSH_AUTH_FLOOD) {
 			attack_ssh_auth();
 			continue;
@@ -447,11 +471,12 @@ static void print_report(double elapsed_ms)
 		median = tally.holds_ms[tally.nholds / 2];
 		max = tally.holds_ms[tally.nholds - 1];
 	}
-	printf("mode=%s proto=%s target=%s:%u seconds=%.1f workers=%d opened=%lu bytes_sent=%lu "
+	printf("mode=%s proto=%s target=%s:%u seconds=%.1f workers=%d rate_limit=%d opened=%lu bytes_sent=%lu "
 	       "refused=%lu closed_by_relay=%lu reset_by_relay=%lu still_open_at_end=%lu "
 	       "hold_median_ms=%.0f hold_max_ms=%.0f",
-	       mode_names[opt.mode], opt.ssh ? "ssh" : "tls", opt.target.host, opt.target.port,
-	       elapsed_ms / 1000, opt.connections, tally.opened, tally.bytes_sent, tally.refused,
+	       mode_names[opt.mode],
+	       opt.mode == M_GARBAGE ? "tcp" : (opt.ssh || opt.mode == M_SSH_AUTH_FLOOD) ? "ssh" : "tls", opt.target.host, opt.target.port,
+	       elapsed_ms / 1000, opt.connections, opt.rate, tally.opened, tally.bytes_sent, tally.refused,
 	       tally.closed, tally.reset, tally.still_open, median, max);
 	if (opt.mode == M_TLS_GARBAGE || opt.mode == M_OVERSIZED || opt.mode == M_WRONG_CODES)
 		printf(" tls_handshakes_failed=%lu", tally.handshakes_failed);
@@ -468,6 +493,7 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: hostile_peers --mode MODE --target HOST:PORT [--source ADDR] [--seconds N]\n"
 	        "                     [--connections N] [--interval-ms N] [--proto tls|ssh] [--user NAME]\n"
+	        "                     [--rate N]\n"
 	        "Attacks one relay port for --seconds (default 5, at most %d) with --connections\n"
 	        "concurrent connections (default 16, at most %d) and prints how the relay reacted.\n"
 	        "MODE: garbage | tls-garbage | slowloris | oversized | wrong-codes | ssh-auth-flood\n"
@@ -475,6 +501,7 @@ static void usage(FILE *out)
 	        "  --proto tls|ssh   which opening slowloris and oversized speak (default tls)\n"
 	        "  --interval-ms N   slowloris: one byte every N ms (default 2000)\n"
 	        "  --user NAME       ssh-auth-flood: the login name tried (default dana)\n"
+	        "  --rate N          at most N new connections a second, all workers (default 0: no limit)\n"
 	        "Exit: 0 ran, 1 could not run, 2 usage.\n",
 	        MAX_SECONDS, MAX_CONNECTIONS);
 }
@@ -497,6 +524,7 @@ static int parse_options(int argc, char **argv)
 		{ "source", required_argument, NULL, 's' },    { "seconds", required_argument, NULL, 'S' },
 		{ "connections", required_argument, NULL, 'c' }, { "interval-ms", required_argument, NULL, 'i' },
 		{ "proto", required_argument, NULL, 'p' },     { "user", required_argument, NULL, 'u' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
 	};
 	char err[256];
@@ -564,6 +592,12 @@ static int parse_options(int argc, char **argv)
 			break;
 		case 'u':
 			opt.user = optarg;
+			break;
+		case 'r':
+			if (parse_int(optarg, 0, 100000, &opt.rate) < 0) {
+				fprintf(stderr, "hostile_peers: --rate wants 0..100000 connections per second\n");
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
