@@ -65,7 +65,8 @@ PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
 # Test tools: real clients the end-to-end tests drive (never installed).
 TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tools/shell_host_harness \
             $(BUILD)/tools/make_recording $(BUILD)/tools/gen_shell_recording $(BUILD)/tools/png_probe \
-            $(BUILD)/tools/fbs_play $(BUILD)/tools/synth_frame $(BUILD)/bench/gen_recording
+            $(BUILD)/tools/fbs_play $(BUILD)/tools/synth_frame $(BUILD)/bench/gen_recording \
+            $(BUILD)/bench/hostile_peers
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -123,6 +124,13 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(SYNTH_OBJ) $(SERVER_LIB_OBJ) $(REPL
 $(BUILD)/tests/bench/%.o: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/bench $(CFLAGS) -c $< -o $@
+
+# hostile_peers attacks a relay port (tests/e2e/test_hostile_peers.sh drives it).
+HOSTILE_OBJ := $(BUILD)/common/config.o $(BUILD)/common/ticket_id.o $(BUILD)/common/wire.o \
+               $(BUILD)/common/secrets.o $(BUILD)/common/log.o $(BUILD)/common/xmalloc.o
+$(BUILD)/bench/hostile_peers: $(BUILD)/tests/bench/hostile_peers.o $(HOSTILE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libssh) -lpthread -o $@
 
 BENCH_SECONDS ?= 3600
 bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek

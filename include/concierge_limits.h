@@ -56,6 +56,26 @@
  * bytes so its message is not lost to a reset. */
 #define DISCONNECT_LINGER_MS      500
 
+/* Unauthenticated connections, per listening port (server/peer_guard.c).
+ * A connection is pre-auth from accept until its code, stream token or SSH
+ * key is accepted.  The caps keep hostile peers (slowloris, floods) from
+ * taking every descriptor or SSH thread; the per-source cap keeps one
+ * address from taking them all; addresses that keep failing are refused
+ * at accept, before any TLS or SSH work, until their window ends. */
+#define PREAUTH_MAX_CONNECTIONS     256    /* pending at once, all sources */
+#define PREAUTH_MAX_PER_SOURCE      32     /* pending at once from one address */
+#define PREAUTH_FAILURES_PER_SOURCE 32     /* failures (garbage, timeouts, wrong codes or keys) ... */
+#define PREAUTH_FAILURES_WINDOW_S   60     /* ... per this many seconds: the address is refused */
+#define PREAUTH_SOURCES_TRACKED     4096   /* addresses remembered at once, per port */
+
+/* Log lines about rejected peers (server/reject_log.c): per event, source
+ * and reason, this many lines a window, the rest counted and reported as
+ * one `..._suppressed count=N` line, so a flood cannot flood the log. */
+#define REJECT_LOG_PER_WINDOW  3
+#define REJECT_LOG_WINDOW_S    10
+#define REJECT_LOG_KEYS        1024        /* keys remembered at once */
+#define REJECT_LOG_DETAIL_MAX  160         /* peer-chosen text (cleaned) in one line */
+
 /* SSH commands (server/ssh_commands.c) */
 #define SSH_COMMAND_MAX        512         /* one command line */
 #define SSH_COMMAND_MAX_ARGS   8

@@ -93,6 +93,7 @@ struct pending_conn {
 	struct relay_core *core;
 	struct pending_conn *prev, *next;
 	struct bufferevent *bev;
+	struct event *deadline;         /* PREAUTH_TIMEOUT_S from accept, however the bytes trickle */
 	char source[64];
 };
 
@@ -126,6 +127,9 @@ struct relay_core {
 	struct event *wakeup;
 	struct rate_entry *rates;
 	size_t nrates;
+	struct peer_guard *guard;       /* pre-auth connections per source (peer_guard.h) */
+	struct reject_log *rejects;     /* rejected peers' log lines, limited (reject_log.h) */
+	struct event *rejects_flush;    /* reports suppressed log lines every second */
 	int shutting_down;
 	struct fsync_pool *fsync_pool;  /* checkpoint fsyncs off this thread */
 	uint64_t record_serials;        /* last record_serial handed out */
