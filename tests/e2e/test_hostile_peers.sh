@@ -161,7 +161,14 @@ sed 's/^/# /' attacks.out
 read -r END_P50 END_P99 END_N <<<"$(measure 2)"
 echo "# baseline after the attacks: p50 ${END_P50} ms, p99 ${END_P99} ms ($END_N pings)"
 BASE=$(awk -v a="$BASE_P99" -v b="$END_P99" 'BEGIN { print (b + 0 > a + 0) ? b : a }')
-LIMIT=$(awk -v b="$BASE" 'BEGIN { l = 2 * b; if (l < b + 5) l = b + 5; printf "%.3f", l }')
+# Under ASan+UBSan every connection the attackers open costs the relay
+# several times the CPU, on the same two cores as the healthy sessions: the
+# latency goal is the release build's; the sanitized run allows 4x and
+# baseline + 15 ms while checking everything else the same.
+FACTOR=2 FLOOR_MS=5
+if ldd "$RELAY" 2>/dev/null | grep -q libasan; then FACTOR=4 FLOOR_MS=15; fi
+LIMIT=$(awk -v b="$BASE" -v f="$FACTOR" -v m="$FLOOR_MS" \
+	'BEGIN { l = f * b; if (l < b + m) l = b + m; printf "%.3f", l }')
 within_limit() { awk -v v="$1" -v l="$LIMIT" 'BEGIN { exit !(v != "" && v + 0 <= l + 0) }'; }
 # A phase over the limit runs once more (new source addresses): machine
 # noise comes and goes, what the relay does for an attacker does not.
@@ -172,7 +179,7 @@ for ph in "${PHASES[@]}"; do
 		phase "$ph" "${PHASE_SECONDS[$ph]}" "${PHASE_ATTACKS[$ph]}"
 		PHASE_P99[$ph]=$(awk -v a="$first" -v b="${PHASE_P99[$ph]}" 'BEGIN { print (b + 0 < a + 0) ? b : a }')
 	fi
-	check "p99 under $ph (${PHASE_P99[$ph]} ms) within max(2 x, + 5 ms) of baseline p99 $BASE ms (limit $LIMIT)" \
+	check "p99 under $ph (${PHASE_P99[$ph]} ms) within max($FACTOR x, + $FLOOR_MS ms) of baseline p99 $BASE ms (limit $LIMIT)" \
 		within_limit "${PHASE_P99[$ph]}"
 done
 
