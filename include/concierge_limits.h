@@ -50,6 +50,11 @@
 #define RECORD_SCREEN_LEG_BASE    1000
 #define RECORD_SHELL_LEG_BASE     2000
 #define RECORD_MAX_LEGS           999      /* per session and kind */
+/* When the last participant of a kind leaves, its recorder leg still holds
+ * what they saw last (the leg's copy lags the participant's): it is read
+ * until the agent pauses this long, or at most RECORD_LEG_DRAIN_MAX_MS. */
+#define RECORD_LEG_DRAIN_IDLE_MS  300
+#define RECORD_LEG_DRAIN_MAX_MS   3000
 /* Why the core cut a screen forward, shown as the SSH disconnect message. */
 #define FORWARD_NOTICE_MAX        400
 /* After an SSH disconnect, how long the relay still reads the client's

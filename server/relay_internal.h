@@ -61,6 +61,8 @@ struct record_leg {
 	int ready;                      /* screen: handshake recorded; shell: stream attached */
 	int announced;                  /* RECORDER start written, waiting participants let in */
 	int exited;                     /* shell: the shell's exit status went by */
+	int draining;                   /* nobody left: read what is in flight, then stop */
+	struct timeval drain_started, last_data;
 	char token_hash[SHA256_HEX_LEN];
 	struct event *timer;            /* stream deadline */
 	struct bufferevent *bev;        /* the agent's stream once attached */
