@@ -13,6 +13,7 @@
 #define CFG_MAX_PATH           512         /* any path after resolution */
 #define CFG_MAX_HOSTNAME       253         /* DNS name limit */
 #define CFG_MAX_CODE_TTL_S     86400       /* a session code lives at most a day */
+#define CFG_MAX_PREAUTH_FAILURES 1000000   /* preauth_failures_per_source at most */
 
 /* Identifiers */
 #define TICKET_ID_MAX          64          /* longest ticket id accepted */

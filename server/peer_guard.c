@@ -36,12 +36,12 @@ struct peer_guard *peer_guard_new(const struct peer_guard_limits *limits)
 	return g;
 }
 
-struct peer_guard *peer_guard_new_preauth(void)
+struct peer_guard *peer_guard_new_preauth(const struct concierge_config *cfg)
 {
 	const struct peer_guard_limits limits = {
 		.max_total = PREAUTH_MAX_CONNECTIONS,
-		.max_per_source = PREAUTH_MAX_PER_SOURCE,
-		.failures_per_source = PREAUTH_FAILURES_PER_SOURCE,
+		.max_per_source = (int)cfg->preauth_per_source,
+		.failures_per_source = (int)cfg->preauth_failures_per_source,
 		.window_s = PREAUTH_FAILURES_WINDOW_S,
 		.sources_tracked = PREAUTH_SOURCES_TRACKED,
 	};

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "config.h"
+
 struct peer_guard_limits {
 	int max_total;           /* pending connections at once, all sources */
 	int max_per_source;      /* pending connections at once, one address */
@@ -41,8 +43,9 @@ enum peer_verdict {
 struct peer_guard;
 
 struct peer_guard *peer_guard_new(const struct peer_guard_limits *limits);
-/* A guard with the PREAUTH_* limits of concierge_limits.h (one per port). */
-struct peer_guard *peer_guard_new_preauth(void);
+/* A guard with the PREAUTH_* limits of concierge_limits.h and the per-source
+ * ones of the relay's config (one guard per port). */
+struct peer_guard *peer_guard_new_preauth(const struct concierge_config *cfg);
 void peer_guard_free(struct peer_guard *g);
 
 /* At accept: PEER_ADMIT counts the connection as pending for `source`. */

@@ -1180,7 +1180,7 @@ struct relay_core *relay_core_new(struct event_base *base, const struct concierg
 	core->store = store;
 	core->tls = tls;
 	core->rates = xcalloc(RATE_LIMIT_SOURCES, sizeof *core->rates);
-	core->guard = peer_guard_new_preauth();
+	core->guard = peer_guard_new_preauth(cfg);
 	core->rejects = reject_log_new(REJECT_LOG_PER_WINDOW, REJECT_LOG_WINDOW_S, REJECT_LOG_KEYS);
 	if (open_recordings(core, err, errlen) < 0) {
 		peer_guard_free(core->guard);

@@ -962,7 +962,7 @@ struct ssh_front *ssh_front_start(const struct concierge_config *cfg, struct rel
 	front->listen_fd = -1;
 	pthread_mutex_init(&front->lock, NULL);
 	pthread_cond_init(&front->idle, NULL);
-	front->guard = peer_guard_new_preauth();
+	front->guard = peer_guard_new_preauth(cfg);
 	front->rejects = reject_log_new(REJECT_LOG_PER_WINDOW, REJECT_LOG_WINDOW_S, REJECT_LOG_KEYS);
 	snprintf(hostkey, sizeof hostkey, "%s/ssh_host_ed25519_key", cfg->certs_dir);
 	front->bind = ssh_bind_new();

@@ -20,6 +20,10 @@ done
 
 cd "$WORK"
 write_config concierge.conf
+# testssl.sh makes hundreds of handshakes from 127.0.0.1 that end without a
+# code; the relay rightly shuts such an address out after
+# preauth_failures_per_source of them, which would cut the scan short.
+echo "preauth_failures_per_source = 100000" >>concierge.conf
 AGENT_PORT=$(sed -n 's/^agent_listen = 127.0.0.1://p' concierge.conf)
 SSH_PORT=$(sed -n 's/^ssh_listen = 127.0.0.1://p' concierge.conf)
 "$CONCIERGE" --config concierge.conf init >/dev/null 2>&1
