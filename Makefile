@@ -196,7 +196,7 @@ $(BUILD)/tools/fbs_play: $(BUILD)/tests/tools/fbs_play.o
 
 # ---- fuzzing (libFuzzer; clang is in DEB_PACKAGES) ----
 FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 180
 FUZZ_FLAGS   := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -D_GNU_SOURCE -Iinclude -Icommon -Iserver $(call pc_cflags,openssl)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -251,6 +251,31 @@ build/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c common/wire.c common/wire.h include
 
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c common/config.c common/ticket_id.c common/xmalloc.c \
                         common/log.c common/config.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_session_code: tests/fuzz/fuzz_session_code.c server/session_code.c server/session_code.h \
+                              include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_ticket_id: tests/fuzz/fuzz_ticket_id.c common/ticket_id.c common/xmalloc.c common/log.c \
+                           common/ticket_id.h common/config.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_ssh_command_line: tests/fuzz/fuzz_ssh_command_line.c server/ssh_command_line.c \
+                                  server/ssh_command_line.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_ssh_pubkey: tests/fuzz/fuzz_ssh_pubkey.c server/ssh_pubkey.c common/xmalloc.c common/log.c \
+                            server/ssh_pubkey.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,libssh openssl) -o $@
+
+build/fuzz/fuzz_time_spec: tests/fuzz/fuzz_time_spec.c server/time_spec.c server/time_spec.h \
+                           include/concierge_limits.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
 

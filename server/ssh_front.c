@@ -23,6 +23,7 @@
 #include "peer_guard.h"
 #include "reject_log.h"
 #include "shell_frame.h"
+#include "ssh_command_line.h"
 #include "ssh_commands.h"
 #include "xmalloc.h"
 
@@ -578,16 +579,11 @@ static int on_shell_fd(socket_t fd, int revents, void *userdata)
 /* `shell SESSION [--view-only]`: the channel becomes a shell stream. */
 static int start_shell(struct conn *c, struct channel_ctx *cc)
 {
-	char copy[SSH_COMMAND_MAX + 1], *save = NULL, *words[4];
+	char session_ref[TICKET_ID_MAX + 1];
 	struct join_request req;
-	int n = 0, view_only = 0, pair[2];
+	int view_only = 0, pair[2];
 
-	snprintf(copy, sizeof copy, "%s", cc->command);
-	for (char *w = strtok_r(copy, " \t", &save); w && n < 4; w = strtok_r(NULL, " \t", &save))
-		words[n++] = w;
-	if (n == 3 && strcmp(words[2], "--view-only") == 0)
-		view_only = 1;
-	if (n < 2 || n > 3 || (n == 3 && !view_only) || strlen(words[1]) > TICKET_ID_MAX) {
+	if (ssh_shell_request_parse(cc->command, session_ref, &view_only) < 0) {
 		const char *usage = "usage: shell SESSION [--view-only]   (SESSION: id or ticket id)\r\n";
 		ssh_channel_write_stderr(cc->channel, usage, (uint32_t)strlen(usage));
 		return 2;
@@ -600,7 +596,7 @@ static int start_shell(struct conn *c, struct channel_ctx *cc)
 	fcntl(cc->fd, F_SETFL, fcntl(cc->fd, F_GETFL) | O_NONBLOCK);
 	ssh_event_add_fd(c->event, cc->fd, POLLIN, on_shell_fd, cc);
 	memset(&req, 0, sizeof req);
-	snprintf(req.session_ref, sizeof req.session_ref, "%s", words[1]);
+	snprintf(req.session_ref, sizeof req.session_ref, "%s", session_ref);
 	snprintf(req.user, sizeof req.user, "%s", c->user);
 	snprintf(req.role, sizeof req.role, "%s", c->role);
 	snprintf(req.source, sizeof req.source, "%s", c->source);
@@ -621,7 +617,7 @@ static int start_shell(struct conn *c, struct channel_ctx *cc)
 	free(cc->early);
 	cc->early = NULL;
 	cc->nearly = 0;
-	log_info("event=shell_requested user=%s session=%.64s tty=%d view_only=%d", c->user, words[1],
+	log_info("event=shell_requested user=%s session=%.64s tty=%d view_only=%d", c->user, session_ref,
 	         cc->tty, view_only);
 	return 0;
 }
