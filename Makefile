@@ -131,13 +131,18 @@ bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
 .PHONY: bench-replay
 
 # Agent benchmarks' tools (tests/bench/bench_*.sh use them): make bench-tools
-BENCH_TOOLS := $(BUILD)/bench/agent_swarm $(BUILD)/bench/bench_codes
+BENCH_TOOLS := $(BUILD)/bench/agent_swarm $(BUILD)/bench/bench_codes $(BUILD)/bench/x11_churn \
+               $(BUILD)/bench/gen_shell_hour $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
 SWARM_OBJ := $(BUILD)/agent/tls_dial.o $(BUILD)/common/tls_context.o $(BUILD)/common/wire.o \
              $(BUILD)/common/config.o $(BUILD)/common/ticket_id.o $(BUILD)/common/errbuf.o \
              $(BUILD)/common/xmalloc.o $(BUILD)/common/log.o
 $(BUILD)/bench/agent_swarm: $(BUILD)/tests/bench/agent_swarm.o $(BENCH_STATS_OBJ) $(SWARM_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libevent libevent_openssl) -o $@
+
+$(BUILD)/bench/x11_churn: $(BUILD)/tests/bench/x11_churn.o $(BENCH_STATS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,x11) -o $@
 
 bench-tools: deps-check $(PROGRAMS) $(TOOLS) $(BENCH_TOOLS)
 .PHONY: bench-tools

@@ -2,6 +2,9 @@
 # after tests/e2e/lib.sh (temporary $WORK, free_port, write_config,
 # wait_for_log).  Builds nothing: `make bench-tools` first.
 #   BENCH_TOOLS  folder with agent_swarm and bench_codes (default build/rel/bench)
+# A benchmark runs for minutes: it keeps its files in a folder of its own
+# rather than one a sweep of stale /tmp/concierge-e2e.* folders may remove.
+rmdir "$WORK" && WORK=$(mktemp -d /tmp/concierge-bench.XXXXXX) || exit 1
 BENCH_TOOLS=$(cd "${BENCH_TOOLS:-$(dirname "${BASH_SOURCE[0]}")/../../build/rel/bench}" && pwd)
 SWARM="$BENCH_TOOLS/agent_swarm"
 CODES="$BENCH_TOOLS/bench_codes"
@@ -20,20 +23,52 @@ progress() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 # relay_fresh NAME: a new state folder $WORK/NAME (init, desk user "bench"),
 # a relay on free ports; sets RELAY_PID, AGENT_PORT, STATE, CA.
 relay_fresh() {
-	local dir="$WORK/$1"
+	local dir="$WORK/$1" try
 	mkdir -p "$dir/state"
 	( cd "$dir" && write_config "$dir/concierge.conf" ) || return 1
 	sed -i -e 's/^hostname = .*/hostname = 127.0.0.1/' -e 's/^code_ttl = .*/code_ttl = 3600/' \
 		"$dir/concierge.conf"
-	AGENT_PORT=$(sed -n 's/^agent_listen = 127.0.0.1://p' "$dir/concierge.conf")
 	STATE="$dir/state"
 	CA="$STATE/certs/ca.pem"
 	( cd "$dir" && "$CONCIERGE" --config concierge.conf init >/dev/null &&
 	  "$CONCIERGE" --config concierge.conf user add bench --role desk >/dev/null ) || return 1
-	( cd "$dir" && exec "$RELAY" --config concierge.conf 2>relay.log ) &
-	RELAY_PID=$!
-	BENCH_PIDS+=("$RELAY_PID")
-	wait_for_log "$dir/relay.log" "event=relay_started" 10
+	for try in 1 2 3; do # an SSH port taken after the agent port accepted ends the relay
+		server_start AGENT_PORT bash -c 'cd "$1" && sed -i -e "s/^agent_listen = .*/agent_listen = 127.0.0.1:$2/" \
+			-e "s/^ssh_listen = .*/ssh_listen = 127.0.0.1:$3/" concierge.conf &&
+			exec "$4" --config concierge.conf 2>>relay.log' relay "$dir" @PORT@ @PORT2@ "$RELAY" || return 1
+		RELAY_PID=$SERVER_PID
+		wait_for_log "$dir/relay.log" "event=relay_started" 10 && kill -0 "$RELAY_PID" 2>/dev/null && return 0
+		kill -9 "$RELAY_PID" 2>/dev/null
+		: >"$dir/relay.log"
+	done
+	return 1
+}
+
+# server_start PORTVAR CMD...: runs CMD in the background, @PORT@ and @PORT2@
+# in its words replaced by free ports, until it accepts on @PORT@; sets
+# SERVER_PID and the variable PORTVAR.  A port picked free may be taken by
+# the time the server binds it (other tests' outgoing connections use the
+# same range): then it tries other ports, 5 times.
+server_start() {
+	local var=$1 try port port2 i; shift
+	for try in 1 2 3 4 5; do
+		port=$(free_port); port2=$(free_port)
+		local -a cmd=("${@//@PORT@/$port}")
+		"${cmd[@]//@PORT2@/$port2}" >>"$WORK/server.log" 2>&1 </dev/null &
+		SERVER_PID=$!
+		BENCH_PIDS+=("$SERVER_PID")
+		for i in $(seq 1 50); do
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+				printf -v "$var" '%s' "$port"
+				return 0
+			fi
+			sleep 0.1
+		done
+		kill -9 "$SERVER_PID" 2>/dev/null
+		progress "$1 start $try failed: $(tail -1 "$WORK/server.log")"
+	done
+	return 1
 }
 
 relay_stop() { kill -9 "$RELAY_PID" 2>/dev/null; wait "$RELAY_PID" 2>/dev/null; }

@@ -46,10 +46,9 @@ swarm_round() {
 	[ -s "$WORK/swarm.err" ] && progress "swarm: $(head -3 "$WORK/swarm.err")"
 }
 
-haproxy_start() { # TLS-terminating haproxy that holds idle connections
-	local port=$1 dir=$2
-	cat "$STATE/certs/relay.pem" "$STATE/certs/relay.key" >"$dir/haproxy.pem"
-	cat >"$dir/haproxy.cfg" <<CFG
+haproxy_config() { # FILE: TLS-terminating haproxy that holds idle connections on @PORT@
+	cat "$STATE/certs/relay.pem" "$STATE/certs/relay.key" >"$WORK/haproxy.pem"
+	cat >"$1" <<CFG
 global
 	maxconn $want
 	nbthread 1
@@ -59,18 +58,13 @@ defaults
 	timeout client 600s
 	timeout server 600s
 frontend agents
-	bind 127.0.0.1:$port ssl crt $dir/haproxy.pem
+	bind 127.0.0.1:@PORT@ ssl crt $WORK/haproxy.pem
 	tcp-request inspect-delay 600s
 	tcp-request content accept if WAIT_END
 	default_backend nowhere
 backend nowhere
 	server none 127.0.0.1:9
 CFG
-	haproxy -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 &
-	HAPROXY_PID=$!
-	BENCH_PIDS+=("$HAPROXY_PID")
-	for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
-	return 1
 }
 
 ours_kib=() peer_kib=() ours_held=() peer_held=() ours_rss=() peer_rss=()
@@ -84,8 +78,11 @@ for round in $(seq 1 "$ROUNDS"); do
 	relay_stop
 
 	progress "round $round/$ROUNDS: haproxy with $AGENTS idle TLS connections"
-	port=$(free_port)
-	haproxy_start "$port" "$WORK/relay$round" || { progress "haproxy did not start"; exit 1; }
+	haproxy_config "$WORK/haproxy.cfg.in"
+	# haproxy reads the port from its file: a wrapper puts it there.
+	server_start port bash -c 'sed "s/@PORT@/$1/" "$2" >"$2.cfg" && exec haproxy -f "$2.cfg" -db' \
+		haproxy @PORT@ "$WORK/haproxy.cfg.in" || { progress "haproxy did not start"; exit 1; }
+	HAPROXY_PID=$SERVER_PID
 	swarm_round "$HAPROXY_PID" --relay "127.0.0.1:$port" --ca "$CA" --tls-only \
 		--connections "$AGENTS" --parallel 8
 	progress "  haproxy: RSS $RSS_BEFORE -> $RSS_AFTER KiB, $KIB_PER KiB/connection, $HELD held"
