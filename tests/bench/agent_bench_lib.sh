@@ -50,23 +50,23 @@ relay_fresh() {
 # the time the server binds it (other tests' outgoing connections use the
 # same range): then it tries other ports, 5 times.
 server_start() {
-	local var=$1 try port port2 i; shift
-	for try in 1 2 3 4 5; do
-		port=$(free_port); port2=$(free_port)
-		local -a cmd=("${@//@PORT@/$port}")
-		"${cmd[@]//@PORT2@/$port2}" >>"$WORK/server.log" 2>&1 </dev/null &
+	local _var=$1 _try _port _port2 _i; shift
+	for _try in 1 2 3 4 5; do
+		_port=$(free_port); _port2=$(free_port)
+		local -a _cmd=("${@//@PORT@/$_port}")
+		"${_cmd[@]//@PORT2@/$_port2}" >>"$WORK/server.log" 2>&1 </dev/null &
 		SERVER_PID=$!
 		BENCH_PIDS+=("$SERVER_PID")
-		for i in $(seq 1 50); do
+		for _i in $(seq 1 50); do
 			kill -0 "$SERVER_PID" 2>/dev/null || break
-			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-				printf -v "$var" '%s' "$port"
+			if (exec 3<>"/dev/tcp/127.0.0.1/$_port") 2>/dev/null; then
+				printf -v "$_var" '%s' "$_port"
 				return 0
 			fi
 			sleep 0.1
 		done
 		kill -9 "$SERVER_PID" 2>/dev/null
-		progress "$1 start $try failed: $(tail -1 "$WORK/server.log")"
+		progress "$1 start $_try failed: $(tail -1 "$WORK/server.log")"
 	done
 	return 1
 }

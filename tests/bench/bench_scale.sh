@@ -5,7 +5,9 @@
 # agents (agent_swarm, PING answered), VmRSS before and after / agents; then
 # haproxy (same certificate, TLS terminated, connections held in a content
 # inspection delay, no backend) with as many TLS-only connections.
-#   SCALE_AGENTS (default 10000)  SCALE_ROUNDS (default 3)  SCALE_HOLD_S (default 20)
+#   SCALE_AGENTS (default 10000)  SCALE_ROUNDS (default 3)  SCALE_HOLD_S (default 35)
+# haproxy wants two descriptors per allowed connection: where the limit is
+# too low for that it holds fewer connections (the table says how many).
 # Progress on stderr; a Markdown section on stdout.  Builds nothing:
 # `make bench-tools` first.  Needs root or a high enough `ulimit -n`.
 BIN=${BIN:-$(dirname "$0")/../../bin}
@@ -13,7 +15,7 @@ BIN=${BIN:-$(dirname "$0")/../../bin}
 . "$(dirname "$0")/agent_bench_lib.sh"
 AGENTS=${SCALE_AGENTS:-10000}
 ROUNDS=${SCALE_ROUNDS:-3}
-HOLD=${SCALE_HOLD_S:-20}
+HOLD=${SCALE_HOLD_S:-35} # past the relay's first PING (every 30 s)
 GOAL_KIB=40
 
 # One descriptor per connection in the relay, haproxy and the swarm each.
@@ -24,6 +26,8 @@ if [ "$(ulimit -Sn)" -lt "$want" ]; then
 	echo "bench_scale: $AGENTS agents need 'ulimit -n' >= $want (now $(ulimit -Sn)); run as root or lower SCALE_AGENTS" >&2
 	exit 1
 fi
+PEER_CONNS=$(( ($(ulimit -Sn) - 256) / 2 ))
+[ "$PEER_CONNS" -le "$AGENTS" ] || PEER_CONNS=$AGENTS
 
 # swarm_round PID ARGS...: runs agent_swarm ARGS (holding), measures PID's RSS
 # once the set-up line is out; sets KIB_PER (per connection), HELD, SETUP_RATE.
@@ -46,11 +50,11 @@ swarm_round() {
 	[ -s "$WORK/swarm.err" ] && progress "swarm: $(head -3 "$WORK/swarm.err")"
 }
 
-haproxy_config() { # FILE: TLS-terminating haproxy that holds idle connections on @PORT@
+haproxy_config() { # FILE: TLS-terminating haproxy that holds idle connections on __PORT__
 	cat "$STATE/certs/relay.pem" "$STATE/certs/relay.key" >"$WORK/haproxy.pem"
 	cat >"$1" <<CFG
 global
-	maxconn $want
+	maxconn $((PEER_CONNS + 16))
 	nbthread 1
 defaults
 	mode tcp
@@ -58,7 +62,7 @@ defaults
 	timeout client 600s
 	timeout server 600s
 frontend agents
-	bind 127.0.0.1:@PORT@ ssl crt $WORK/haproxy.pem
+	bind 127.0.0.1:__PORT__ ssl crt $WORK/haproxy.pem
 	tcp-request inspect-delay 600s
 	tcp-request content accept if WAIT_END
 	default_backend nowhere
@@ -77,14 +81,14 @@ for round in $(seq 1 "$ROUNDS"); do
 	ours_kib+=("$KIB_PER"); ours_held+=("${HELD:-0}"); ours_rss+=("$RSS_BEFORE")
 	relay_stop
 
-	progress "round $round/$ROUNDS: haproxy with $AGENTS idle TLS connections"
+	progress "round $round/$ROUNDS: haproxy with $PEER_CONNS idle TLS connections"
 	haproxy_config "$WORK/haproxy.cfg.in"
 	# haproxy reads the port from its file: a wrapper puts it there.
-	server_start port bash -c 'sed "s/@PORT@/$1/" "$2" >"$2.cfg" && exec haproxy -f "$2.cfg" -db' \
+	server_start port bash -c 'sed "s/__PORT__/$1/" "$2" >"$2.cfg" && exec haproxy -f "$2.cfg" -db' \
 		haproxy @PORT@ "$WORK/haproxy.cfg.in" || { progress "haproxy did not start"; exit 1; }
 	HAPROXY_PID=$SERVER_PID
 	swarm_round "$HAPROXY_PID" --relay "127.0.0.1:$port" --ca "$CA" --tls-only \
-		--connections "$AGENTS" --parallel 8
+		--connections "$PEER_CONNS" --parallel 8
 	progress "  haproxy: RSS $RSS_BEFORE -> $RSS_AFTER KiB, $KIB_PER KiB/connection, $HELD held"
 	peer_kib+=("$KIB_PER"); peer_held+=("${HELD:-0}"); peer_rss+=("$RSS_BEFORE")
 	kill -9 "$HAPROXY_PID"; wait "$HAPROXY_PID" 2>/dev/null
@@ -94,18 +98,20 @@ o=$(median "${ours_kib[@]}"); p=$(median "${peer_kib[@]}")
 cat <<MD
 ## Scale: idle agents and memory per agent
 
-$AGENTS connections per round, $ROUNDS rounds alternating, loopback, release build.
+$AGENTS agents ($PEER_CONNS connections for haproxy, see below) per round, $ROUNDS rounds
+alternating, loopback, release build.
 Ours: a fresh \`concierge-relay\`, $AGENTS agents (tests/bench/agent_swarm: TLS 1.3
 handshake, \`HELLO code=\` with codes from tests/bench/bench_codes, WELCOME, then idle,
 answering PING) held ${HOLD} s. Peer: haproxy $(haproxy -v | sed -n 's/^HAProxy version \([^ ]*\).*/\1/p')
 (same ECDSA P-256 certificate, TLS terminated, each connection held idle by a
-content-inspection delay, one thread). Memory: VmRSS of the server process after the
+content-inspection delay, one thread; it reserves two descriptors per allowed connection,
+so with a descriptor limit of $(ulimit -Sn) it holds $PEER_CONNS). Memory: VmRSS of the server process after the
 set-up minus before it, divided by the connections.
 
 | | ours (relay) | peer (haproxy) | ours/peer |
 |---|---|---|---|
 | resident memory per idle connection (KiB, median) | $o | $p | $(ratio "$o" "$p") |
-| connections still held after ${HOLD} s (median) | $(median "${ours_held[@]}") of $AGENTS | $(median "${peer_held[@]}") of $AGENTS | |
+| connections still held after ${HOLD} s (median) | $(median "${ours_held[@]}") of $AGENTS | $(median "${peer_held[@]}") of $PEER_CONNS | |
 | idle process RSS before (KiB, median) | $(median "${ours_rss[@]}") | $(median "${peer_rss[@]}") | |
 
 Goal: at most $GOAL_KIB KiB per agent: $(awk -v o="$o" -v g="$GOAL_KIB" 'BEGIN { print (o != "n/a" && o + 0 <= g) ? "met" : "NOT met" }').
