@@ -85,7 +85,8 @@ cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f\n", (
 # median V...: the median of numbers (the mean of the middle two for an even count).
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a";
-		else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+		else if (NR % 2) print v[(NR + 1) / 2]; else { m = (v[NR / 2] + v[NR / 2 + 1]) / 2;
+		if (m == int(m)) print m; else printf "%.2f\n", m } }'
 }
 
 # ratio A B: A / B with two decimals ("n/a" when either is missing or B is 0).

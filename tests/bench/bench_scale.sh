@@ -44,6 +44,7 @@ swarm_round() {
 	setup=$(grep '"phase":"setup"' "$out"); hold=$(grep '"phase":"hold"' "$out")
 	SETUP_OK=$(json_field "$setup" ok)
 	HELD=$(json_field "$hold" held)
+	PONGS=$(json_field "$hold" pongs)
 	SETUP_RATE=$(json_field "$setup" per_second)
 	KIB_PER=$(awk -v a="$after" -v b="$before" -v n="${SETUP_OK:-0}" 'BEGIN { if (n > 0) printf "%.1f\n", (a - b) / n; else print "n/a" }')
 	RSS_BEFORE=$before RSS_AFTER=$after
@@ -77,7 +78,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	relay_fresh "relay$round" || { progress "relay did not start"; exit 1; }
 	swarm_round "$RELAY_PID" --relay "127.0.0.1:$AGENT_PORT" --ca "$CA" \
 		--codes <(codes_for "$AGENTS") --connections "$AGENTS" --parallel 8
-	progress "  relay: RSS $RSS_BEFORE -> $RSS_AFTER KiB, $KIB_PER KiB/agent, $HELD held after ${HOLD}s, set-up $SETUP_RATE/s"
+	progress "  relay: RSS $RSS_BEFORE -> $RSS_AFTER KiB, $KIB_PER KiB/agent, $HELD held after ${HOLD}s ($PONGS PINGs answered), set-up $SETUP_RATE/s"
 	ours_kib+=("$KIB_PER"); ours_held+=("${HELD:-0}"); ours_rss+=("$RSS_BEFORE")
 	relay_stop
 
