@@ -120,7 +120,8 @@ $(BUILD)/tests/test_replay: tests/unit/test_replay.c $(UNIT_SUPPORT_OBJ) $(SYNTH
 	    $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver cmocka) -o $@
 
 # ---- benchmarks (figures, not pass/fail): make bench-replay ----
-$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(SYNTH_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
+BENCH_STATS_OBJ := $(BUILD)/tests/bench/bench_stats.o
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(SYNTH_OBJ) $(BENCH_STATS_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver) -o $@
 
@@ -151,6 +152,23 @@ BENCH_SECONDS ?= 3600
 bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
 	$(BUILD)/bench/replay_seek --seconds $(BENCH_SECONDS) --cache build/bench
 .PHONY: bench-replay
+
+# Agent benchmarks' tools (tests/bench/bench_*.sh use them): make bench-tools
+BENCH_TOOLS := $(BUILD)/bench/agent_swarm $(BUILD)/bench/bench_codes $(BUILD)/bench/x11_churn \
+               $(BUILD)/bench/gen_shell_hour $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
+SWARM_OBJ := $(BUILD)/agent/tls_dial.o $(BUILD)/common/tls_context.o $(BUILD)/common/wire.o \
+             $(BUILD)/common/config.o $(BUILD)/common/ticket_id.o $(BUILD)/common/errbuf.o \
+             $(BUILD)/common/xmalloc.o $(BUILD)/common/log.o
+$(BUILD)/bench/agent_swarm: $(BUILD)/tests/bench/agent_swarm.o $(BENCH_STATS_OBJ) $(SWARM_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libevent libevent_openssl) -o $@
+
+$(BUILD)/bench/x11_churn: $(BUILD)/tests/bench/x11_churn.o $(BENCH_STATS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,x11) -o $@
+
+bench-tools: deps-check $(PROGRAMS) $(TOOLS) $(BENCH_TOOLS)
+.PHONY: bench-tools
 
 $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)

@@ -19,6 +19,9 @@ static SSL_CTX *base_context(const SSL_METHOD *method, char *err, size_t errlen)
 	                         SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* TLS 1.2 fallback: forward-secret AEAD suites only. */
 	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	/* An idle connection (an agent's control link) gives its ~34 KiB of
+	 * record buffers back until the next record: the relay holds thousands. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	/* Elliptic-curve key exchange only: no finite-field groups (testssl.sh
 	 * lists ffdhe2048 as offered otherwise). */
 	if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1) {

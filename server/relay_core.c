@@ -8,6 +8,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <pthread.h>
@@ -1012,6 +1014,9 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 		evutil_closesocket(fd);
 		return;
 	}
+	/* Small lines (WELCOME, OPEN, PING) must not wait for the agent's
+	 * delayed ACK of the handshake's last flight (Nagle): 40 ms per set-up. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	ssl = SSL_new(core->tls);
 	if (ssl == NULL) {
 		peer_guard_release(core->guard, source);
