@@ -65,7 +65,8 @@ PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
 # Test tools: real clients the end-to-end tests drive (never installed).
 TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tools/shell_host_harness \
             $(BUILD)/tools/make_recording $(BUILD)/tools/gen_shell_recording $(BUILD)/tools/png_probe \
-            $(BUILD)/tools/fbs_play $(BUILD)/tools/synth_frame $(BUILD)/bench/gen_recording
+            $(BUILD)/tools/fbs_play $(BUILD)/tools/synth_frame $(BUILD)/bench/gen_recording \
+            $(BUILD)/tools/recording_bytes
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -147,6 +148,10 @@ $(BUILD)/tools/shell_host_harness: $(BUILD)/tests/tools/shell_host_harness.o $(S
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,libevent) -lutil -o $@
 
 $(BUILD)/tools/make_recording: $(BUILD)/tests/tools/make_recording.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+
+$(BUILD)/tools/recording_bytes: $(BUILD)/tests/tools/recording_bytes.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
 
