@@ -62,11 +62,14 @@ CLI_LIBS    := $(call pc_libs,libvncserver) # recording play serves viewers
 CPPFLAGS    += $(call pc_cflags,openssl libssh sqlite3 libevent libvncserver)
 
 PROGRAMS := $(BIN)/concierge $(BIN)/concierge-relay $(BIN)/concierge-agent
+# Load generators: the e2e smoke test and the load, fault and hostile-peer
+# benchmarks drive the relay with them (`make bench-tools`).
+LOAD_TOOLS := $(BUILD)/bench/bench_codes $(BUILD)/bench/load_agent $(BUILD)/bench/load_participant
 # Test tools: real clients the end-to-end tests drive (never installed).
 TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tools/shell_host_harness \
             $(BUILD)/tools/make_recording $(BUILD)/tools/gen_shell_recording $(BUILD)/tools/png_probe \
             $(BUILD)/tools/fbs_play $(BUILD)/tools/synth_frame $(BUILD)/bench/gen_recording \
-            $(BUILD)/tools/recording_bytes
+            $(BUILD)/tools/recording_bytes $(LOAD_TOOLS)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -124,6 +127,20 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(SYNTH_OBJ) $(SERVER_LIB_OBJ) $(REPL
 $(BUILD)/tests/bench/%.o: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/bench $(CFLAGS) -c $< -o $@
+
+# Load generators (tests/bench/README.md; LOAD_TOOLS is defined next to TOOLS).
+$(BUILD)/tests/bench/load_agent.o: CPPFLAGS += -Iagent
+LOAD_COMMON_OBJ := $(filter-out $(BUILD)/common/rfb_no_listeners.o $(BUILD)/common/demo_pattern.o,$(COMMON_OBJ))
+$(BUILD)/bench/load_agent: $(BUILD)/tests/bench/load_agent.o $(BUILD)/agent/tls_dial.o $(LOAD_COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libevent libevent_openssl) -o $@
+
+$(BUILD)/bench/load_participant: $(BUILD)/tests/bench/load_participant.o $(LOAD_COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libssh libevent) -lpthread -o $@
+
+bench-tools: deps-check $(LOAD_TOOLS)
+.PHONY: bench-tools
 
 BENCH_SECONDS ?= 3600
 bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
