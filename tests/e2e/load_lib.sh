@@ -71,3 +71,13 @@ wait_for_count() {
 	done
 	return 1
 }
+
+# epoch_of_log FILE PATTERN [last]: epoch seconds of the first (or last)
+# matching line of a relay log (its ts= field).
+epoch_of_log() {
+	local line
+	if [ "${3:-}" = last ]; then line=$(grep -E -- "$2" "$1" | tail -1); else line=$(grep -m1 -E -- "$2" "$1"); fi
+	[ -n "$line" ] || return 1
+	line=${line#ts=}
+	date -d "${line%% *}" +%s.%N
+}

@@ -21,12 +21,6 @@ WARMUP=${LOAD_WARMUP:-2}
 BATCH=500 # bench_codes: at most ~500 sessions may wait for their agents at once
 LIMIT=$((SECS + 240)) # every wait below is bounded by this many seconds
 RSS_FLAT_PCT=${LOAD_RSS_PCT:-10}
-epoch_of_log() { # FILE PATTERN [last]: epoch seconds of the first (or last) matching log line
-	local line
-	if [ "${3:-}" = last ]; then line=$(grep -E -- "$2" "$1" | tail -1); else line=$(grep -m1 -E -- "$2" "$1"); fi
-	line=${line#ts=}
-	date -d "${line%% *}" +%s.%N
-}
 total_of() { sed -n "s/^total .*$2=\([0-9.]*\).*/\1/p" "$1" | head -1; }
 
 echo "# load: sessions=$N seconds=$SECS rate=$RATE/s per session fd_limit=$(raise_fd_limit) sanitized=$SANITIZED"
