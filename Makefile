@@ -142,6 +142,18 @@ $(BUILD)/bench/load_participant: $(BUILD)/tests/bench/load_participant.o $(LOAD_
 bench-tools: deps-check $(LOAD_TOOLS)
 .PHONY: bench-tools
 
+# make load [LOAD_SESSIONS=1000 LOAD_SECONDS=60 LOAD_RATE=32K]: the load test
+# (tests/e2e/test_load.sh, 200 sessions in `make test`) at full size; prints
+# sessions, bytes, MB/s and the relay's RSS samples.
+LOAD_SESSIONS ?= 1000
+LOAD_SECONDS  ?= 60
+LOAD_RATE     ?= 32K
+load: deps-check
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(TOOLS)
+	@BIN=$(BIN) TOOLS=$(BUILD)/tools LOAD_SESSIONS=$(LOAD_SESSIONS) LOAD_SECONDS=$(LOAD_SECONDS) \
+	    LOAD_RATE=$(LOAD_RATE) bash tests/e2e/test_load.sh
+.PHONY: load
+
 BENCH_SECONDS ?= 3600
 bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
 	$(BUILD)/bench/replay_seek --seconds $(BENCH_SECONDS) --cache build/bench

@@ -19,7 +19,7 @@ SECS=${LOAD_SECONDS:-20}
 RATE=${LOAD_RATE:-32K}
 WARMUP=${LOAD_WARMUP:-2}
 BATCH=500 # bench_codes: at most ~500 sessions may wait for their agents at once
-LIMIT=$((SECS + 240)) # every wait below is bounded by this many seconds
+LIMIT=${LOAD_LIMIT:-$((SECS + 240 + N / 2))} # every wait below is bounded by this many seconds
 RSS_FLAT_PCT=${LOAD_RSS_PCT:-10}
 total_of() { sed -n "s/^total .*$2=\([0-9.]*\).*/\1/p" "$1" | head -1; }
 
