@@ -16,7 +16,7 @@
 cd "$WORK"
 N=${LOAD_SESSIONS:-$(scaled 200)}
 SECS=${LOAD_SECONDS:-20}
-RATE=${LOAD_RATE:-32K}
+RATE=${LOAD_RATE:-16K}
 WARMUP=${LOAD_WARMUP:-2}
 BATCH=500 # bench_codes: at most ~500 sessions may wait for their agents at once
 LIMIT=${LOAD_LIMIT:-$((SECS + 240 + N / 2))} # every wait below is bounded by this many seconds
