@@ -69,7 +69,7 @@ LOAD_TOOLS := $(BUILD)/bench/bench_codes $(BUILD)/bench/load_agent $(BUILD)/benc
 TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tools/shell_host_harness \
             $(BUILD)/tools/make_recording $(BUILD)/tools/gen_shell_recording $(BUILD)/tools/png_probe \
             $(BUILD)/tools/fbs_play $(BUILD)/tools/synth_frame $(BUILD)/bench/gen_recording \
-             $(BUILD)/bench/hostile_peers $(LOAD_TOOLS)
+             $(BUILD)/bench/hostile_peers $(BUILD)/tools/recording_bytes $(LOAD_TOOLS)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -148,6 +148,18 @@ $(BUILD)/bench/load_participant: $(BUILD)/tests/bench/load_participant.o $(LOAD_
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libssh libevent) -lpthread -o $@
 
 
+# make load [LOAD_SESSIONS=1000 LOAD_SECONDS=60 LOAD_RATE=32K]: the load test
+# (tests/e2e/test_load.sh, 200 sessions in `make test`) at full size; prints
+# sessions, bytes, MB/s and the relay's RSS samples.
+LOAD_SESSIONS ?= 1000
+LOAD_SECONDS  ?= 60
+LOAD_RATE     ?= 32K
+load: deps-check
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(TOOLS)
+	@BIN=$(BIN) TOOLS=$(BUILD)/tools LOAD_SESSIONS=$(LOAD_SESSIONS) LOAD_SECONDS=$(LOAD_SECONDS) \
+	    LOAD_RATE=$(LOAD_RATE) bash tests/e2e/test_load.sh
+.PHONY: load
+
 BENCH_SECONDS ?= 3600
 bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
 	$(BUILD)/bench/replay_seek --seconds $(BENCH_SECONDS) --cache build/bench
@@ -188,6 +200,10 @@ $(BUILD)/tools/shell_host_harness: $(BUILD)/tests/tools/shell_host_harness.o $(S
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,libevent) -lutil -o $@
 
 $(BUILD)/tools/make_recording: $(BUILD)/tests/tools/make_recording.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+
+$(BUILD)/tools/recording_bytes: $(BUILD)/tests/tools/recording_bytes.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
 

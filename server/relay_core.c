@@ -736,8 +736,14 @@ static void on_grace_expired(evutil_socket_t fd, short what, void *arg)
 static void session_detach(struct live_session *ls, const char *why)
 {
 	struct timeval grace = { RESUME_GRACE_S, 0 };
+	char details[192];
 
 	log_info("event=agent_lost session=%s reason=\"%s\"", ls->id, why);
+	/* An agent that vanished (reset, crash) is a step of the session the
+	 * audit log must show even when nobody was connected; its resume or the
+	 * end after the grace period follow as their own rows. */
+	snprintf(details, sizeof details, "reason=\"%.100s\" resumable_for_s=%d", why, RESUME_GRACE_S);
+	core_audit(ls->core, "relay", "session.agent_lost", ls, details);
 	cut_all_participants(ls, "the end user's connection was lost");
 	if (ls->control) {
 		bufferevent_free(ls->control);
