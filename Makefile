@@ -165,9 +165,31 @@ bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
 	$(BUILD)/bench/replay_seek --seconds $(BENCH_SECONDS) --cache build/bench
 .PHONY: bench-replay
 
+# Bench only, never installed nor the default: the relay without recorder legs
+# (relay_record.c's one CONCIERGE_BENCH_UNRECORDED block), for
+# tests/bench/bench_recording_cost.sh.  Recording has no runtime switch.
+BENCH_UNRECORDED := build/bench/concierge-relay-unrecorded
+$(BENCH_UNRECORDED): $(BUILD)/server/relay_main.o build/bench/unrecorded/relay_record.o \
+                     $(filter-out $(BUILD)/server/relay_record.o,$(SERVER_LIB_OBJ)) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+build/bench/unrecorded/relay_record.o: server/relay_record.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DCONCIERGE_BENCH_UNRECORDED $(CFLAGS) -c $< -o $@
+bench-relay-unrecorded: $(BENCH_UNRECORDED)
+.PHONY: bench-relay-unrecorded
+
+# The agent's role as a TLS server when the relay's path is built from
+# standard parts (stunnel + sshd): tests/bench/bench_ssh_path.sh.
+$(BUILD)/bench/tls_pattern_server: $(BUILD)/tests/bench/tls_pattern_server.o $(BUILD)/common/tls_context.o \
+                                   $(BUILD)/common/errbuf.o $(BUILD)/common/xmalloc.o $(BUILD)/common/log.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl) -lpthread -o $@
+
 # Agent benchmarks' tools (tests/bench/bench_*.sh use them): make bench-tools
 BENCH_TOOLS := $(BUILD)/bench/agent_swarm $(BUILD)/bench/bench_codes $(BUILD)/bench/x11_churn \
-               $(BUILD)/bench/gen_shell_hour $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
+               $(BUILD)/bench/gen_shell_hour $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek \
+               $(BUILD)/bench/tls_pattern_server $(BENCH_UNRECORDED)
 SWARM_OBJ := $(BUILD)/agent/tls_dial.o $(BUILD)/common/tls_context.o $(BUILD)/common/wire.o \
              $(BUILD)/common/config.o $(BUILD)/common/ticket_id.o $(BUILD)/common/errbuf.o \
              $(BUILD)/common/xmalloc.o $(BUILD)/common/log.o
@@ -179,8 +201,6 @@ $(BUILD)/bench/x11_churn: $(BUILD)/tests/bench/x11_churn.o $(BENCH_STATS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,x11) -o $@
 
-bench-tools: deps-check $(PROGRAMS) $(TOOLS) $(BENCH_TOOLS)
-.PHONY: bench-tools
 
 $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)
@@ -359,7 +379,6 @@ test: deps-check
 # ---- make bench: every tests/bench/bench_*.sh -> tests/bench/RESULTS.md ----
 # The peers the benchmarks compare against (not needed to build or test).
 BENCH_PACKAGES := haproxy stunnel4 x11vnc openssh-server openssl
-BENCH_TOOLS    :=
 bench-deps:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"
 bench-tools: $(PROGRAMS) $(TOOLS) $(BENCH_TOOLS)

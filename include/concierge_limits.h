@@ -97,7 +97,15 @@
 
 /* Splicing */
 #define SPLICE_HIGH_WATER      (256 * 1024) /* stop reading a source while its peer holds this much */
-#define SSH_CHANNEL_CHUNK      (32 * 1024)
+/* One SSH channel packet's data: OpenSSH's clients take packets of 32768
+ * bytes and libssh puts at most 10 fewer data bytes in each. */
+#define SSH_PACKET_DATA        (32768 - 10)
+/* What the SSH thread takes from the core per channel write: one whole
+ * packet.  32 KiB made a 32758-byte packet plus a 10-byte runt (its own
+ * send() and poll) per full read; more than one packet per read measured
+ * no gain (the core hands over one 16 KiB TLS record per loop turn) and
+ * costs libssh buffer memory per participant (tests/bench/RESULTS.md). */
+#define SSH_CHANNEL_CHUNK      SSH_PACKET_DATA
 
 /* Shell streams (common/shell_frame.c) */
 #define SHELL_FRAME_MAX        (16 * 1024)  /* payload of one frame */

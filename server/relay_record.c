@@ -91,7 +91,16 @@ void record_participant_joined(struct participant *p, const char *rights)
 
 static int needs_leg(const struct participant *p)
 {
+#ifdef CONCIERGE_BENCH_UNRECORDED
+	/* BENCH ONLY, never installed nor the default (`make bench-relay-unrecorded`
+	 * builds build/bench/concierge-relay-unrecorded): no recorder leg, so
+	 * tests/bench/bench_recording_cost.sh can measure what the legs cost.
+	 * Events and input are still recorded; screen and PTY output are not. */
+	(void)p;
+	return 0;
+#else
 	return !p->shell || p->tty; /* a pipe-mode shell is recorded on its own stream */
+#endif
 }
 
 static struct record_leg **leg_slot(struct live_session *ls, int shell)

@@ -7,6 +7,8 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -851,6 +853,11 @@ static void accept_one(struct ssh_front *front)
 
 	if (fd < 0)
 		return;
+	/* The relay writes whole SSH packets: Nagle's algorithm would only hold
+	 * a small one (a keystroke's echo, a small screen update) back until the
+	 * client acknowledges the previous one.  OpenSSH's sshd does the same
+	 * for interactive sessions. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c = xcalloc(1, sizeof *c);
 	c->front = front;
 	if (sa.ss_family == AF_INET)

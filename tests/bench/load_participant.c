@@ -879,8 +879,9 @@ static void usage(FILE *f)
 	"     --known-hosts FILE check the relay's host key (default: not checked; loopback only)\n"
 	"     --per-connection K channels per SSH connection (default 8, at most %d), one thread each\n"
 	"     --view-only        shell --view-only / port 5901 (input dropped by the relay)\n"
-	"  --plain HOST:PORT --connections N\n"
-	"                        N plain TCP connections (an ssh -L port, a peer's forward)\n"
+	"  --plain HOST:PORT --connections N [--session ID]\n"
+	"                        N plain TCP connections (an ssh -L port, a peer's forward); the\n"
+	"                        pattern's seed is session ID's (an ssh -L to the relay) or \"direct\"\n"
 	"  --tls-listen PORT --cert FILE --cert-key FILE --connections N\n"
 	"                        accept N TLS connections on 127.0.0.1:PORT (haproxy/stunnel backend)\n"
 	"  --file PATH --session ID\n"
@@ -1213,8 +1214,10 @@ int main(int argc, char **argv)
 	} else {
 		n = opt.connections;
 		streams = xcalloc((size_t)n, sizeof *streams);
+		/* --plain behind an ssh -L to the relay carries a session's pattern. */
 		for (int i = 0; i < n; i++)
-			snprintf(streams[i].session, sizeof streams[i].session, "direct");
+			snprintf(streams[i].session, sizeof streams[i].session, "%s",
+			         opt.file_session ? opt.file_session : "direct");
 	}
 	for (int i = 0; i < n; i++) {
 		streams[i].index = i;
