@@ -15,7 +15,7 @@ DEB_PACKAGES := gcc make pkg-config libssl-dev libssh-dev libvncserver-dev \
                 libsqlite3-dev libevent-dev libcmocka-dev openssh-client sqlite3 \
                 procps libx11-dev libxext-dev libxdamage-dev libxtst-dev libxfixes-dev \
                 xvfb xdotool x11-xserver-utils clang iproute2 tmux \
-                libpng-dev zlib1g-dev asciinema ffmpeg python3
+                libpng-dev zlib1g-dev asciinema ffmpeg python3 testssl.sh ssh-audit
 PKG_MODULES  := openssl libssh libvncserver libvncclient sqlite3 libevent \
                 libevent_openssl libevent_pthreads cmocka x11 xext xdamage xtst xfixes \
                 libpng zlib
@@ -69,11 +69,11 @@ LOAD_TOOLS := $(BUILD)/bench/bench_codes $(BUILD)/bench/load_agent $(BUILD)/benc
 TOOLS    := $(BUILD)/tools/rfb_probe $(BUILD)/tools/screen_harness $(BUILD)/tools/shell_host_harness \
             $(BUILD)/tools/make_recording $(BUILD)/tools/gen_shell_recording $(BUILD)/tools/png_probe \
             $(BUILD)/tools/fbs_play $(BUILD)/tools/synth_frame $(BUILD)/bench/gen_recording \
-            $(LOAD_TOOLS)
+             $(BUILD)/bench/hostile_peers $(BUILD)/tools/recording_bytes $(LOAD_TOOLS)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-check test unit e2e demo clean
+.PHONY: all deps deps-check test unit e2e demo scan clean
 all: deps-check-quiet $(PROGRAMS)
 
 $(BUILD)/%.o: %.c
@@ -120,13 +120,21 @@ $(BUILD)/tests/test_replay: tests/unit/test_replay.c $(UNIT_SUPPORT_OBJ) $(SYNTH
 	    $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver cmocka) -o $@
 
 # ---- benchmarks (figures, not pass/fail): make bench-replay ----
-$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(SYNTH_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
+BENCH_STATS_OBJ := $(BUILD)/tests/bench/bench_stats.o
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(SYNTH_OBJ) $(BENCH_STATS_OBJ) $(SERVER_LIB_OBJ) $(REPLAY_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) $(REPLAY_LIBS) $(call pc_libs,libvncserver) -o $@
 
 $(BUILD)/tests/bench/%.o: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/bench $(CFLAGS) -c $< -o $@
+
+# hostile_peers attacks a relay port (tests/e2e/test_hostile_peers.sh drives it).
+HOSTILE_OBJ := $(BUILD)/common/config.o $(BUILD)/common/ticket_id.o $(BUILD)/common/wire.o \
+               $(BUILD)/common/secrets.o $(BUILD)/common/log.o $(BUILD)/common/xmalloc.o
+$(BUILD)/bench/hostile_peers: $(BUILD)/tests/bench/hostile_peers.o $(HOSTILE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libssh) -lpthread -o $@
 
 # Load generators (tests/bench/README.md; LOAD_TOOLS is defined next to TOOLS).
 $(BUILD)/tests/bench/load_agent.o: CPPFLAGS += -Iagent
@@ -139,8 +147,18 @@ $(BUILD)/bench/load_participant: $(BUILD)/tests/bench/load_participant.o $(LOAD_
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libssh libevent) -lpthread -o $@
 
-bench-tools: deps-check $(LOAD_TOOLS)
-.PHONY: bench-tools
+
+# make load [LOAD_SESSIONS=1000 LOAD_SECONDS=60 LOAD_RATE=32K]: the load test
+# (tests/e2e/test_load.sh, 200 sessions in `make test`) at full size; prints
+# sessions, bytes, MB/s and the relay's RSS samples.
+LOAD_SESSIONS ?= 1000
+LOAD_SECONDS  ?= 60
+LOAD_RATE     ?= 32K
+load: deps-check
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(TOOLS)
+	@BIN=$(BIN) TOOLS=$(BUILD)/tools LOAD_SESSIONS=$(LOAD_SESSIONS) LOAD_SECONDS=$(LOAD_SECONDS) \
+	    LOAD_RATE=$(LOAD_RATE) bash tests/e2e/test_load.sh
+.PHONY: load
 
 BENCH_SECONDS ?= 3600
 bench-replay: deps-check $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek
@@ -168,10 +186,21 @@ $(BUILD)/bench/tls_pattern_server: $(BUILD)/tests/bench/tls_pattern_server.o $(B
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl) -lpthread -o $@
 
-# Everything tests/bench/bench_{throughput,latency,ssh_path,recording_cost}.sh
-# need besides the programs and bench-tools.
-bench-peer-tools: $(BUILD)/bench/tls_pattern_server $(BENCH_UNRECORDED)
-.PHONY: bench-peer-tools
+# Agent benchmarks' tools (tests/bench/bench_*.sh use them): make bench-tools
+BENCH_TOOLS := $(BUILD)/bench/agent_swarm $(BUILD)/bench/bench_codes $(BUILD)/bench/x11_churn \
+               $(BUILD)/bench/gen_shell_hour $(BUILD)/bench/gen_recording $(BUILD)/bench/replay_seek \
+               $(BUILD)/bench/tls_pattern_server $(BENCH_UNRECORDED)
+SWARM_OBJ := $(BUILD)/agent/tls_dial.o $(BUILD)/common/tls_context.o $(BUILD)/common/wire.o \
+             $(BUILD)/common/config.o $(BUILD)/common/ticket_id.o $(BUILD)/common/errbuf.o \
+             $(BUILD)/common/xmalloc.o $(BUILD)/common/log.o
+$(BUILD)/bench/agent_swarm: $(BUILD)/tests/bench/agent_swarm.o $(BENCH_STATS_OBJ) $(SWARM_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libevent libevent_openssl) -o $@
+
+$(BUILD)/bench/x11_churn: $(BUILD)/tests/bench/x11_churn.o $(BENCH_STATS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(call pc_libs,x11) -o $@
+
 
 $(BUILD)/tools/rfb_probe: $(BUILD)/tests/tools/rfb_probe.o $(BUILD)/common/demo_pattern.o
 	@mkdir -p $(dir $@)
@@ -191,6 +220,10 @@ $(BUILD)/tools/shell_host_harness: $(BUILD)/tests/tools/shell_host_harness.o $(S
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,libevent) -lutil -o $@
 
 $(BUILD)/tools/make_recording: $(BUILD)/tests/tools/make_recording.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+
+$(BUILD)/tools/recording_bytes: $(BUILD)/tests/tools/recording_bytes.o $(SERVER_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
 
@@ -217,7 +250,7 @@ $(BUILD)/tools/fbs_play: $(BUILD)/tests/tools/fbs_play.o
 
 # ---- fuzzing (libFuzzer; clang is in DEB_PACKAGES) ----
 FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 180
 FUZZ_FLAGS   := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -D_GNU_SOURCE -Iinclude -Icommon -Iserver $(call pc_cflags,openssl)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -275,6 +308,31 @@ build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c common/config.c common/ticket_i
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
 
+build/fuzz/fuzz_session_code: tests/fuzz/fuzz_session_code.c server/session_code.c server/session_code.h \
+                              include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_ticket_id: tests/fuzz/fuzz_ticket_id.c common/ticket_id.c common/xmalloc.c common/log.c \
+                           common/ticket_id.h common/config.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_ssh_command_line: tests/fuzz/fuzz_ssh_command_line.c server/ssh_command_line.c \
+                                  server/ssh_command_line.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
+build/fuzz/fuzz_ssh_pubkey: tests/fuzz/fuzz_ssh_pubkey.c server/ssh_pubkey.c common/xmalloc.c common/log.c \
+                            server/ssh_pubkey.h include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) $(call pc_libs,libssh openssl) -o $@
+
+build/fuzz/fuzz_time_spec: tests/fuzz/fuzz_time_spec.c server/time_spec.c server/time_spec.h \
+                           include/concierge_limits.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
 # make fuzz [FUZZ_SECONDS=n]: fuzz every target n seconds; the corpus grows in
 # build/fuzz/corpus/<target>/ (seeds in tests/fuzz/corpus/<target>/ stay as they are).
 fuzz: deps-check $(FUZZ_BIN)
@@ -307,7 +365,7 @@ deps:
 # Runs `make deps` only when a pkg-config module is missing.
 deps-check:
 	@{ pkg-config --exists $(PKG_MODULES) && command -v clang && command -v Xvfb && command -v tmux && \
-	   command -v asciinema && command -v ffmpeg; } >/dev/null 2>&1 || \
+	   command -v asciinema && command -v ffmpeg && command -v testssl && command -v ssh-audit; } >/dev/null 2>&1 || \
 	    $(MAKE) --no-print-directory deps
 
 deps-check-quiet:
@@ -317,6 +375,23 @@ deps-check-quiet:
 test: deps-check
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_BIN) $(TOOLS) $(FUZZ_BIN)
 	@BIN=$(BIN) TOOLS=$(BUILD)/tools UNIT_DIR=$(BUILD)/tests FUZZ_DIR=build/fuzz bash tests/run.sh
+
+# ---- make bench: every tests/bench/bench_*.sh -> tests/bench/RESULTS.md ----
+# The peers the benchmarks compare against (not needed to build or test).
+BENCH_PACKAGES := haproxy stunnel4 x11vnc openssh-server openssl
+bench-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"
+bench-tools: $(PROGRAMS) $(TOOLS) $(BENCH_TOOLS)
+bench: deps-check bench-deps
+	@$(MAKE) --no-print-directory bench-tools
+	@bash tests/bench/run_benchmarks.sh
+.PHONY: bench bench-deps bench-tools
+
+# make scan: testssl.sh's whole battery on the TLS port and ssh-audit on the
+# SSH port of a fresh relay (make test runs the weak-algorithm subset).
+scan: deps-check
+	@$(MAKE) --no-print-directory $(PROGRAMS)
+	@BIN=$(BIN) SCAN_FULL=1 bash tests/e2e/test_security_scans.sh
 
 demo: deps-check
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(TOOLS)

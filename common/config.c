@@ -27,6 +27,8 @@ void config_defaults(struct concierge_config *cfg)
 	snprintf(cfg->hostname, sizeof cfg->hostname, "localhost");
 	snprintf(cfg->ticket_pattern, sizeof cfg->ticket_pattern, "%s", CONFIG_DEFAULT_TICKET_PATTERN);
 	cfg->code_ttl = 600;
+	cfg->preauth_per_source = PREAUTH_MAX_PER_SOURCE;
+	cfg->preauth_failures_per_source = PREAUTH_FAILURES_PER_SOURCE;
 }
 
 static int parse_port(const char *text, unsigned *port)
@@ -160,16 +162,17 @@ static int set_ticket_pattern(char *dst, size_t dstlen, const char *value, char 
 	return 0;
 }
 
-static int set_code_ttl(unsigned *dst, const char *value, char *why, size_t whylen)
+/* A decimal number from `min` to `max` ("what" names it in the error). */
+static int set_number(unsigned *dst, const char *value, unsigned long min, unsigned long max,
+                      const char *what, char *why, size_t whylen)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = isdigit((unsigned char)*value) ? strtoul(value, &end, 10) : 0;
-	if (!isdigit((unsigned char)*value) || errno != 0 || *end != '\0' || v < 30 ||
-	    v > CFG_MAX_CODE_TTL_S) {
-		snprintf(why, whylen, "not a number of seconds from 30 to %d", CFG_MAX_CODE_TTL_S);
+	if (!isdigit((unsigned char)*value) || errno != 0 || *end != '\0' || v < min || v > max) {
+		snprintf(why, whylen, "not a number of %s from %lu to %lu", what, min, max);
 		return -1;
 	}
 	*dst = (unsigned)v;
@@ -178,12 +181,14 @@ static int set_code_ttl(unsigned *dst, const char *value, char *why, size_t whyl
 
 enum config_key {
 	KEY_DATABASE, KEY_CERTS_DIR, KEY_RECORDINGS_DIR, KEY_AGENT_LISTEN, KEY_SSH_LISTEN,
-	KEY_HOSTNAME, KEY_TICKET_PATTERN, KEY_CODE_TTL, KEY_RELAY, KEY_CA, KEY_COUNT
+	KEY_HOSTNAME, KEY_TICKET_PATTERN, KEY_CODE_TTL, KEY_RELAY, KEY_CA, KEY_PREAUTH_PER_SOURCE,
+	KEY_PREAUTH_FAILURES_PER_SOURCE, KEY_COUNT
 };
 
 static const char *const key_names[KEY_COUNT] = {
 	"database", "certs_dir", "recordings_dir", "agent_listen", "ssh_listen",
-	"hostname", "ticket_pattern", "code_ttl", "relay", "ca",
+	"hostname", "ticket_pattern", "code_ttl", "relay", "ca", "preauth_per_source",
+	"preauth_failures_per_source",
 };
 
 static int apply_key(struct concierge_config *cfg, enum config_key key, const char *value,
@@ -207,7 +212,13 @@ static int apply_key(struct concierge_config *cfg, enum config_key key, const ch
 	case KEY_TICKET_PATTERN:
 		return set_ticket_pattern(cfg->ticket_pattern, sizeof cfg->ticket_pattern, value, why, whylen);
 	case KEY_CODE_TTL:
-		return set_code_ttl(&cfg->code_ttl, value, why, whylen);
+		return set_number(&cfg->code_ttl, value, 30, CFG_MAX_CODE_TTL_S, "seconds", why, whylen);
+	case KEY_PREAUTH_PER_SOURCE:
+		return set_number(&cfg->preauth_per_source, value, 1, PREAUTH_MAX_CONNECTIONS, "connections", why,
+		                  whylen);
+	case KEY_PREAUTH_FAILURES_PER_SOURCE:
+		return set_number(&cfg->preauth_failures_per_source, value, 1, CFG_MAX_PREAUTH_FAILURES,
+		                  "failures", why, whylen);
 	case KEY_CA:
 		return set_path(cfg->ca_file, sizeof cfg->ca_file, value, basedir, why, whylen);
 	default:
@@ -250,7 +261,8 @@ static int parse_line(struct concierge_config *cfg, char *line, const char *base
 			break;
 	if (k == KEY_COUNT) {
 		snprintf(why, whylen, "unknown key '%.64s' (known: database, certs_dir, recordings_dir, "
-		         "agent_listen, ssh_listen, hostname, ticket_pattern, code_ttl, relay, ca)", key);
+		         "agent_listen, ssh_listen, hostname, ticket_pattern, code_ttl, relay, ca, "
+		         "preauth_per_source, preauth_failures_per_source)", key);
 		return -1;
 	}
 	if (*seen & (1u << k)) {

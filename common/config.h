@@ -42,6 +42,12 @@ struct concierge_config {
 	unsigned code_ttl;                /* seconds a session code lives */
 	struct host_port relay;           /* agent side: relay to dial (port 0 = unset) */
 	char ca_file[CFG_MAX_PATH];       /* agent side: CA to pin; "" = certs_dir/ca.pem */
+	/* Per source address on each relay port (server/peer_guard): connections
+	 * not yet authenticated at once, and pre-authentication failures per
+	 * PREAUTH_FAILURES_WINDOW_S before the address is refused.  Raise them
+	 * when many end users share one address (NAT). */
+	unsigned preauth_per_source;
+	unsigned preauth_failures_per_source;
 };
 
 /* Fills `cfg` with the built-in defaults. */

@@ -59,3 +59,16 @@ void fatal_at(const char *func, const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+void log_clean_text(char *out, size_t outlen, const char *in)
+{
+	size_t n = 0;
+
+	if (outlen == 0)
+		return;
+	for (; in[n] && n + 1 < outlen; n++) {
+		unsigned char c = (unsigned char)in[n];
+		out[n] = (c < 0x20 || c > 0x7e || c == '"' || c == '\\') ? '?' : (char)c;
+	}
+	out[n] = '\0';
+}

@@ -10,6 +10,7 @@
 #define CONCIERGE_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
@@ -22,6 +23,12 @@ void log_emit(enum log_level level, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void fatal_at(const char *func, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
+
+/* Copies `in` into `out` (always NUL-terminated, truncated to outlen - 1)
+ * with every byte outside printable ASCII, and '"' and '\\', replaced by
+ * '?': text a peer chose (an SSH banner, a library's error quoting it) can
+ * then be logged in quotes without breaking or forging lines. */
+void log_clean_text(char *out, size_t outlen, const char *in);
 
 #define log_debug(...) log_emit(LOG_LEVEL_DEBUG, __func__, __VA_ARGS__)
 #define log_info(...)  log_emit(LOG_LEVEL_INFO, __func__, __VA_ARGS__)

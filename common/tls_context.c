@@ -19,6 +19,16 @@ static SSL_CTX *base_context(const SSL_METHOD *method, char *err, size_t errlen)
 	                         SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* TLS 1.2 fallback: forward-secret AEAD suites only. */
 	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	/* An idle connection (an agent's control link) gives its ~34 KiB of
+	 * record buffers back until the next record: the relay holds thousands. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* Elliptic-curve key exchange only: no finite-field groups (testssl.sh
+	 * lists ffdhe2048 as offered otherwise). */
+	if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1) {
+		snprintf(err, errlen, "this OpenSSL lacks X25519/P-256/P-384");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 
@@ -29,6 +39,12 @@ SSL_CTX *tls_server_context_new(const char *certs_dir, char *err, size_t errlen)
 
 	if (ctx == NULL)
 		return NULL;
+	/* No resumption: agents connect once per session, so tickets would only
+	 * add a long-lived ticket key that weakens forward secrecy, and TLS 1.3
+	 * would spend time issuing tickets on every handshake. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	snprintf(cert, sizeof cert, "%s/relay.pem", certs_dir);
 	snprintf(key, sizeof key, "%s/relay.key", certs_dir);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {

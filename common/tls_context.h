@@ -1,7 +1,8 @@
 /*
  * OpenSSL contexts for the agent<->relay TLS link.  Both sides: TLS 1.2
  * minimum (1.3 preferred by OpenSSL's negotiation), no compression, no
- * renegotiation.
+ * renegotiation, AEAD suites with ECDHE (X25519, P-256, P-384) only; the
+ * server issues no session tickets and keeps no session cache.
  *
  * tls_server_context_new loads the relay certificate and key (relay.pem,
  * relay.key in certs_dir) and checks they match.  tls_client_context_new

@@ -13,6 +13,7 @@
 #define CFG_MAX_PATH           512         /* any path after resolution */
 #define CFG_MAX_HOSTNAME       253         /* DNS name limit */
 #define CFG_MAX_CODE_TTL_S     86400       /* a session code lives at most a day */
+#define CFG_MAX_PREAUTH_FAILURES 1000000   /* preauth_failures_per_source at most */
 
 /* Identifiers */
 #define TICKET_ID_MAX          64          /* longest ticket id accepted */
@@ -50,11 +51,36 @@
 #define RECORD_SCREEN_LEG_BASE    1000
 #define RECORD_SHELL_LEG_BASE     2000
 #define RECORD_MAX_LEGS           999      /* per session and kind */
+/* When the last participant of a kind leaves, its recorder leg still holds
+ * what they saw last (the leg's copy lags the participant's): it is read
+ * until the agent pauses this long, or at most RECORD_LEG_DRAIN_MAX_MS. */
+#define RECORD_LEG_DRAIN_IDLE_MS  300
+#define RECORD_LEG_DRAIN_MAX_MS   3000
 /* Why the core cut a screen forward, shown as the SSH disconnect message. */
 #define FORWARD_NOTICE_MAX        400
 /* After an SSH disconnect, how long the relay still reads the client's
  * bytes so its message is not lost to a reset. */
 #define DISCONNECT_LINGER_MS      500
+
+/* Unauthenticated connections, per listening port (server/peer_guard.c).
+ * A connection is pre-auth from accept until its code, stream token or SSH
+ * key is accepted.  The caps keep hostile peers (slowloris, floods) from
+ * taking every descriptor or SSH thread; the per-source cap keeps one
+ * address from taking them all; addresses that keep failing are refused
+ * at accept, before any TLS or SSH work, until their window ends. */
+#define PREAUTH_MAX_CONNECTIONS     256    /* pending at once, all sources */
+#define PREAUTH_MAX_PER_SOURCE      32     /* pending at once from one address */
+#define PREAUTH_FAILURES_PER_SOURCE 32     /* failures (garbage, timeouts, wrong codes or keys) ... */
+#define PREAUTH_FAILURES_WINDOW_S   60     /* ... per this many seconds: the address is refused */
+#define PREAUTH_SOURCES_TRACKED     4096   /* addresses remembered at once, per port */
+
+/* Log lines about rejected peers (server/reject_log.c): per event, source
+ * and reason, this many lines a window, the rest counted and reported as
+ * one `..._suppressed count=N` line, so a flood cannot flood the log. */
+#define REJECT_LOG_PER_WINDOW  3
+#define REJECT_LOG_WINDOW_S    10
+#define REJECT_LOG_KEYS        1024        /* keys remembered at once */
+#define REJECT_LOG_DETAIL_MAX  160         /* peer-chosen text (cleaned) in one line */
 
 /* SSH commands (server/ssh_commands.c) */
 #define SSH_COMMAND_MAX        512         /* one command line */
@@ -92,6 +118,10 @@
 #define RECORDING_MAX_SESSION_ID 64
 #define RECORDING_MAX_HEADER     1024
 #define RECORDING_MAX_SIGNATURE  512
+
+/* Background fsync of recording checkpoints (server/fsync_pool.c) */
+#define FSYNC_POOL_THREADS       4           /* fsyncs in flight at once (the disk batches them) */
+#define FSYNC_POOL_MAX_QUEUED    4096        /* beyond this the event thread syncs itself */
 
 /* Recordings in the database (server/recordings.c) */
 #define RECORDING_MAX_PATH       4096        /* a recording file's path (PATH_MAX) */

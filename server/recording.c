@@ -442,8 +442,9 @@ static int write_record(struct recording_writer *w, int type, uint16_t stream, c
 	return 0;
 }
 
-/* A checkpoint (or with RECORDING_TRAILER the trailer), then fsync. */
-static int write_control(struct recording_writer *w, int type, char *err, size_t errlen)
+/* A checkpoint (or with RECORDING_TRAILER the trailer), then fsync; with
+ * `may_defer` the fsync may go to recording_params.defer_sync. */
+static int write_control(struct recording_writer *w, int type, int may_defer, char *err, size_t errlen)
 {
 	unsigned char msg[SIGNED_MAX], payload[CTL_MAX];
 	size_t msglen, siglen = 0;
@@ -459,7 +460,8 @@ static int write_control(struct recording_writer *w, int type, char *err, size_t
 	if (write_record(w, type, 0, NULL, 0, 0, recording_writer_now_us(w), payload, CTL_FIXED + siglen,
 	                 err, errlen) < 0)
 		return -1;
-	if (sync_fd(w, w->fd) < 0)
+	if (!(may_defer && w->params.defer_sync && w->params.defer_sync(w->params.defer_sync_ctx, w->fd) == 0) &&
+	    sync_fd(w, w->fd) < 0)
 		return fail(w, 1, err, errlen, "cannot sync recording %s: %s", w->path, strerror(errno));
 	memcpy(w->signature, payload + CTL_FIXED, siglen);
 	w->siglen = siglen;
@@ -684,7 +686,7 @@ struct recording_writer *recording_writer_open(const char *path, const char *tic
 	w->bytes = n;
 	/* Checkpoint 0 signs the header at once, then the file's directory
 	 * entry is made durable. */
-	if (write_control(w, RECORDING_CHECKPOINT, err, errlen) < 0)
+	if (write_control(w, RECORDING_CHECKPOINT, 0, err, errlen) < 0)
 		goto fail_unlink;
 	if (sync_fd(w, dirfd) < 0) {
 		errbuf_set(err, errlen, "cannot sync the directory of recording %s: %s", path, strerror(errno));
@@ -745,7 +747,7 @@ int recording_writer_append(struct recording_writer *w, enum recording_type type
 	w->data_records++;
 	w->records_since_checkpoint++;
 	if (checkpoint_due(w))
-		return write_control(w, RECORDING_CHECKPOINT, err, errlen);
+		return write_control(w, RECORDING_CHECKPOINT, 1, err, errlen);
 	return 0;
 }
 
@@ -753,7 +755,7 @@ int recording_writer_checkpoint(struct recording_writer *w, char *err, size_t er
 {
 	if (refuse_if_failed(w, err, errlen) < 0)
 		return -1;
-	return write_control(w, RECORDING_CHECKPOINT, err, errlen);
+	return write_control(w, RECORDING_CHECKPOINT, 1, err, errlen);
 }
 
 int recording_writer_tick(struct recording_writer *w, char *err, size_t errlen)
@@ -761,7 +763,7 @@ int recording_writer_tick(struct recording_writer *w, char *err, size_t errlen)
 	if (refuse_if_failed(w, err, errlen) < 0)
 		return -1;
 	if (w->records_since_checkpoint > 0 && checkpoint_due(w))
-		return write_control(w, RECORDING_CHECKPOINT, err, errlen);
+		return write_control(w, RECORDING_CHECKPOINT, 1, err, errlen);
 	return 0;
 }
 
@@ -785,7 +787,7 @@ int recording_writer_close(struct recording_writer *w, struct recording_summary 
 		to_hex(w->header_hash, RECORDING_HASH_LEN, summary->header_hash);
 		to_hex(w->chain, RECORDING_HASH_LEN, summary->final_chain);
 	}
-	if (write_control(w, RECORDING_TRAILER, err, errlen) < 0)
+	if (write_control(w, RECORDING_TRAILER, 0, err, errlen) < 0)
 		goto out;
 	if (summary) {
 		to_hex(w->signature, w->siglen, summary->signature);

@@ -101,9 +101,16 @@ struct recording_params {
 	uint64_t checkpoint_bytes;  /* ... or this many bytes were written (0: every append) */
 	int64_t fault_write_after_bytes; /* -1 off (see above) */
 	int64_t fault_fsync_after;       /* -1 off */
+	/* When set, a checkpoint's fsync is handed to defer_sync (0: queued, the
+	 * file becomes durable shortly and whoever queued it reports a failure;
+	 * -1: the writer syncs itself).  The header and trailer always sync
+	 * here.  Fault injection applies to the writer's own fsyncs only. */
+	int (*defer_sync)(void *ctx, int fd);
+	void *defer_sync_ctx;
 };
 
-/* Defaults: no root, RECORDING_CHECKPOINT_MS, RECORDING_CHECKPOINT_BYTES, faults off. */
+/* Defaults: no root, RECORDING_CHECKPOINT_MS, RECORDING_CHECKPOINT_BYTES, faults off,
+ * every fsync done by the writer. */
 void recording_params_default(struct recording_params *params);
 
 struct recording_header {

@@ -8,7 +8,10 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +21,12 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "recordings.h"
-#include "relay_internal.h"
+#include "fsync_pool.h"
 #include "log.h"
+#include "peer_guard.h"
+#include "recordings.h"
+#include "reject_log.h"
+#include "relay_internal.h"
 #include "rfb_filter.h"
 #include "secrets.h"
 #include "shell_filter.h"
@@ -149,6 +155,26 @@ static int rate_limited(struct relay_core *core, const char *source)
 static void rate_count_failure(struct relay_core *core, const char *source)
 {
 	rate_find(core, source, 1)->failures++;
+}
+
+/* ---- hostile peers: refusals logged (limited) and counted per source ---- */
+
+/* A pre-auth failure of `source`: one log line (limited per source and
+ * reason) and a count towards refusing the address at accept. */
+static void reject_peer(struct relay_core *core, const char *source, const char *reason,
+                        const char *detail)
+{
+	time_t now = peer_guard_clock();
+
+	reject_log_line(core->rejects, now, "agent_refused", source, reason, detail);
+	peer_guard_failure(core->guard, source, now);
+}
+
+static void on_rejects_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	reject_log_flush(((struct relay_core *)arg)->rejects, peer_guard_clock());
 }
 
 /* ---- participants ------------------------------------------------------ */
@@ -459,6 +485,7 @@ static void attach_stream(struct relay_core *core, struct bufferevent *bev, cons
 	if (p == NULL) {
 		snprintf(details, sizeof details, "reason=unknown_stream_token source=%s", source);
 		core_audit(core, "relay", "stream.deny", NULL, details);
+		reject_peer(core, source, "unknown_stream_token", NULL);
 		bufferevent_free(bev);
 		return;
 	}
@@ -709,8 +736,14 @@ static void on_grace_expired(evutil_socket_t fd, short what, void *arg)
 static void session_detach(struct live_session *ls, const char *why)
 {
 	struct timeval grace = { RESUME_GRACE_S, 0 };
+	char details[192];
 
 	log_info("event=agent_lost session=%s reason=\"%s\"", ls->id, why);
+	/* An agent that vanished (reset, crash) is a step of the session the
+	 * audit log must show even when nobody was connected; its resume or the
+	 * end after the grace period follow as their own rows. */
+	snprintf(details, sizeof details, "reason=\"%.100s\" resumable_for_s=%d", why, RESUME_GRACE_S);
+	core_audit(ls->core, "relay", "session.agent_lost", ls, details);
 	cut_all_participants(ls, "the end user's connection was lost");
 	if (ls->control) {
 		bufferevent_free(ls->control);
@@ -809,6 +842,8 @@ static void pending_free(struct pending_conn *pc, int free_bev)
 		pc->next->prev = pc->prev;
 	if (free_bev)
 		bufferevent_free(pc->bev);
+	event_free(pc->deadline);
+	peer_guard_release(pc->core->guard, pc->source);
 	free(pc);
 }
 
@@ -835,6 +870,7 @@ static void handle_hello(struct relay_core *core, struct bufferevent *bev, const
 	if (rate_limited(core, source)) {
 		snprintf(details, sizeof details, "reason=rate_limited source=%s", source);
 		core_audit(core, "relay", "session.code_deny", NULL, details);
+		reject_peer(core, source, "wrong_codes_rate_limited", NULL);
 		deny(bev, "too many wrong codes from your network: wait a minute and try again");
 		return;
 	}
@@ -850,8 +886,10 @@ static void handle_hello(struct relay_core *core, struct bufferevent *bev, const
 		log_error("event=code_check_failed error=\"%s\"", err);
 	if (result != CODE_OK) {
 		if (result == CODE_WRONG || result == CODE_UNKNOWN || result == CODE_MALFORMED ||
-		    result == CODE_BURNED)
+		    result == CODE_BURNED) {
 			rate_count_failure(core, source);
+			reject_peer(core, source, "wrong_code", NULL);
+		}
 		log_info("event=code_refused source=%s result=%d", source, (int)result);
 		deny(bev, sessions_claim_message(result));
 		return;
@@ -912,7 +950,7 @@ static void on_pending_read(struct bufferevent *bev, void *arg)
 	line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
 	if (line == NULL) {
 		if (evbuffer_get_length(in) > WIRE_MAX_LINE_PREAUTH) {
-			log_info("event=agent_refused source=%s reason=over_long_first_line", pc->source);
+			reject_peer(core, pc->source, "over_long_first_line", NULL);
 			pending_free(pc, 1);
 		}
 		return;
@@ -921,9 +959,8 @@ static void on_pending_read(struct bufferevent *bev, void *arg)
 	free(line);
 	snprintf(source, sizeof source, "%s", pc->source);
 	pending_free(pc, 0);
-	bufferevent_set_timeouts(bev, NULL, NULL);
 	if (!ok) {
-		log_info("event=agent_refused source=%s reason=malformed_first_line", source);
+		reject_peer(core, source, "malformed_first_line", NULL);
 		bufferevent_free(bev);
 	} else if (strcmp(msg.verb, "HELLO") == 0) {
 		handle_hello(core, bev, &msg, source);
@@ -932,7 +969,7 @@ static void on_pending_read(struct bufferevent *bev, void *arg)
 	} else if (strcmp(msg.verb, "STREAM") == 0 && wire_get(&msg, "token")) {
 		attach_stream(core, bev, wire_get(&msg, "token"), source);
 	} else {
-		log_info("event=agent_refused source=%s reason=unexpected_first_line", source);
+		reject_peer(core, source, "unexpected_first_line", NULL);
 		bufferevent_free(bev);
 	}
 	OPENSSL_cleanse(&msg, sizeof msg);
@@ -942,12 +979,24 @@ static void on_pending_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct pending_conn *pc = arg;
 
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-		log_info("event=agent_refused source=%s reason=%s", pc->source,
-		         (what & BEV_EVENT_TIMEOUT) ? "preauth_timeout" : "closed_or_tls_error");
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		unsigned long tls_error = bufferevent_get_openssl_error(bev);
+		const char *why = tls_error ? ERR_reason_error_string(tls_error) : NULL;
+		reject_peer(pc->core, pc->source, tls_error ? "tls_error" : "closed_before_first_line", why);
 		pending_free(pc, 1);
 	}
+}
+
+/* The whole pre-auth phase (handshake and first line) has one deadline:
+ * a peer dribbling a byte at a time gets no longer than a silent one. */
+static void on_pending_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending_conn *pc = arg;
+
+	(void)fd;
+	(void)what;
+	reject_peer(pc->core, pc->source, "preauth_timeout", NULL);
+	pending_free(pc, 1);
 }
 
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
@@ -956,26 +1005,44 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	struct relay_core *core = arg;
 	struct timeval limit = { PREAUTH_TIMEOUT_S, 0 };
 	struct pending_conn *pc;
+	enum peer_verdict verdict;
+	char source[64];
 	SSL *ssl;
 
 	(void)listener;
 	(void)socklen;
+	peer_address(sa, source, sizeof source);
+	/* Before any TLS work: too many pending, or an address that keeps failing. */
+	verdict = peer_guard_admit(core->guard, source, peer_guard_clock());
+	if (verdict != PEER_ADMIT) {
+		reject_log_line(core->rejects, peer_guard_clock(), "agent_refused", source,
+		                peer_verdict_name(verdict), NULL);
+		evutil_closesocket(fd);
+		return;
+	}
+	/* Small lines (WELCOME, OPEN, PING) must not wait for the agent's
+	 * delayed ACK of the handshake's last flight (Nagle): 40 ms per set-up. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	ssl = SSL_new(core->tls);
 	if (ssl == NULL) {
+		peer_guard_release(core->guard, source);
 		evutil_closesocket(fd);
 		return;
 	}
 	pc = xcalloc(1, sizeof *pc);
 	pc->core = core;
-	peer_address(sa, pc->source, sizeof pc->source);
+	snprintf(pc->source, sizeof pc->source, "%s", source);
 	pc->bev = bufferevent_openssl_socket_new(core->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                         BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (pc->bev == NULL) {
+		peer_guard_release(core->guard, source);
 		SSL_free(ssl);
 		evutil_closesocket(fd);
 		free(pc);
 		return;
 	}
+	pc->deadline = evtimer_new(core->base, on_pending_deadline, pc);
+	evtimer_add(pc->deadline, &limit);
 	bufferevent_openssl_set_allow_dirty_shutdown(pc->bev, 1);
 	pc->next = core->pending;
 	if (pc->next)
@@ -983,7 +1050,6 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	core->pending = pc;
 	bufferevent_setwatermark(pc->bev, EV_READ, 0, WIRE_MAX_LINE_PREAUTH + 2);
 	bufferevent_setcb(pc->bev, on_pending_read, NULL, on_pending_event, pc);
-	bufferevent_set_timeouts(pc->bev, &limit, &limit);
 	bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
 }
 
@@ -1125,13 +1191,25 @@ struct relay_core *relay_core_new(struct event_base *base, const struct concierg
 	core->store = store;
 	core->tls = tls;
 	core->rates = xcalloc(RATE_LIMIT_SOURCES, sizeof *core->rates);
+	core->guard = peer_guard_new_preauth(cfg);
+	core->rejects = reject_log_new(REJECT_LOG_PER_WINDOW, REJECT_LOG_WINDOW_S, REJECT_LOG_KEYS);
 	if (open_recordings(core, err, errlen) < 0) {
+		peer_guard_free(core->guard);
+		reject_log_free(core->rejects);
 		free(core->rates);
 		free(core);
 		return NULL;
 	}
 	pthread_mutex_init(&core->lock, NULL);
 	core->wakeup = event_new(base, -1, EV_PERSIST | EV_READ, on_wakeup, core);
+	core->fsync_pool = fsync_pool_new(base, record_sync_failed, core);
+	if (core->fsync_pool == NULL) {
+		snprintf(err, errlen, "cannot start the recordings' fsync threads");
+		relay_core_free(core);
+		return NULL;
+	}
+	core->rejects_flush = event_new(base, -1, EV_PERSIST, on_rejects_flush, core);
+	event_add(core->rejects_flush, &(struct timeval){ 1, 0 });
 	core->listener = bind_listener(core, err, errlen);
 	if (core->listener == NULL) {
 		relay_core_free(core);
@@ -1175,6 +1253,10 @@ void relay_core_free(struct relay_core *core)
 		evconnlistener_free(core->listener);
 	if (core->wakeup)
 		event_free(core->wakeup);
+	if (core->rejects_flush)
+		event_free(core->rejects_flush);
+	/* After the sessions: their last checkpoints may still be syncing. */
+	fsync_pool_free(core->fsync_pool);
 	while (core->posts) {
 		struct post *next = core->posts->next;
 		if (core->posts->kind == POST_JOIN) {
@@ -1187,6 +1269,10 @@ void relay_core_free(struct relay_core *core)
 	}
 	pthread_mutex_destroy(&core->lock);
 	EVP_PKEY_free(core->signing_key);
+	if (core->rejects)
+		reject_log_flush(core->rejects, peer_guard_clock() + REJECT_LOG_WINDOW_S);
+	reject_log_free(core->rejects);
+	peer_guard_free(core->guard);
 	free(core->rates);
 	free(core);
 }

@@ -27,6 +27,7 @@ enum participant_state {
 
 struct live_session;
 struct recorder_leg;
+struct fsync_pool;
 struct session_record;
 
 struct participant {
@@ -60,6 +61,8 @@ struct record_leg {
 	int ready;                      /* screen: handshake recorded; shell: stream attached */
 	int announced;                  /* RECORDER start written, waiting participants let in */
 	int exited;                     /* shell: the shell's exit status went by */
+	int draining;                   /* nobody left: read what is in flight, then stop */
+	struct timeval drain_started, last_data;
 	char token_hash[SHA256_HEX_LEN];
 	struct event *timer;            /* stream deadline */
 	struct bufferevent *bev;        /* the agent's stream once attached */
@@ -83,6 +86,7 @@ struct live_session {
 	int record_failed;              /* a write failed: everyone is being cut */
 	char record_why[256];
 	struct event *record_tick, *record_fail;
+	uint64_t record_serial;         /* names this recording to the fsync pool */
 	struct record_leg *screen_leg, *shell_leg;
 	int screen_legs, shell_legs;    /* legs started so far (stream numbering) */
 };
@@ -91,6 +95,7 @@ struct pending_conn {
 	struct relay_core *core;
 	struct pending_conn *prev, *next;
 	struct bufferevent *bev;
+	struct event *deadline;         /* PREAUTH_TIMEOUT_S from accept, however the bytes trickle */
 	char source[64];
 };
 
@@ -124,7 +129,12 @@ struct relay_core {
 	struct event *wakeup;
 	struct rate_entry *rates;
 	size_t nrates;
+	struct peer_guard *guard;       /* pre-auth connections per source (peer_guard.h) */
+	struct reject_log *rejects;     /* rejected peers' log lines, limited (reject_log.h) */
+	struct event *rejects_flush;    /* reports suppressed log lines every second */
 	int shutting_down;
+	struct fsync_pool *fsync_pool;  /* checkpoint fsyncs off this thread */
+	uint64_t record_serials;        /* last record_serial handed out */
 };
 
 /* relay_core.c */
@@ -144,6 +154,8 @@ void participant_notify(struct participant *p, const char *why);
 void participant_splice(struct participant *p);
 
 /* relay_record.c */
+/* The fsync pool's failure report (event thread): fails that recording. */
+void record_sync_failed(uint64_t serial, int error_number, void *core);
 /* Opens the session's recording if it has none: 0, or -1 with `err`. */
 int record_open(struct live_session *ls, char *err, size_t errlen);
 /* 1 while the session's recording takes records. */

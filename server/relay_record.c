@@ -15,6 +15,7 @@
 
 #include <event2/buffer.h>
 
+#include "fsync_pool.h"
 #include "log.h"
 #include "recorder_leg.h"
 #include "relay_internal.h"
@@ -219,6 +220,8 @@ static void on_leg_read(struct bufferevent *bev, void *arg)
 	uint8_t chunk[LEG_READ_CHUNK];
 	int n;
 
+	if (leg->draining)
+		event_base_gettimeofday_cached(leg->session->core->base, &leg->last_data);
 	while (!leg->session->record_failed && (n = evbuffer_remove(in, chunk, sizeof chunk)) > 0) {
 		int rc = leg->rfb ? recorder_leg_feed(leg->rfb, chunk, (size_t)n)
 		                  : shell_filter_feed(leg->frames, chunk, (size_t)n);
@@ -238,17 +241,61 @@ static void on_leg_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
-	if (leg->exited)
+	if (leg->draining)
+		leg_stop(leg, "no participant left");
+	else if (leg->exited)
 		leg_stop(leg, "the shell ended"); /* its participants get the exit status themselves */
 	else
 		leg_fail(leg, "the end user's agent closed the recorder stream");
 }
 
+static long ms_between(const struct timeval *from, const struct timeval *to)
+{
+	return (long)(to->tv_sec - from->tv_sec) * 1000 + (long)(to->tv_usec - from->tv_usec) / 1000;
+}
+
 static void on_leg_timeout(evutil_socket_t fd, short what, void *arg)
 {
+	struct record_leg *leg = arg;
+	struct timeval now, again = { 0, RECORD_LEG_DRAIN_IDLE_MS * 1000 };
+
 	(void)fd;
 	(void)what;
-	leg_fail(arg, "the end user's agent did not open the recorder stream in time");
+	if (!leg->draining) {
+		leg_fail(leg, "the end user's agent did not open the recorder stream in time");
+		return;
+	}
+	event_base_gettimeofday_cached(leg->session->core->base, &now);
+	if (ms_between(&leg->last_data, &now) >= RECORD_LEG_DRAIN_IDLE_MS ||
+	    ms_between(&leg->drain_started, &now) >= RECORD_LEG_DRAIN_MAX_MS)
+		leg_stop(leg, "no participant left");
+	else
+		evtimer_add(leg->timer, &again);
+}
+
+/* The last participant of the leg's kind left: what they saw last may still
+ * be on its way on the leg, so keep recording until the agent pauses. */
+static void leg_drain(struct record_leg *leg)
+{
+	struct timeval idle = { 0, RECORD_LEG_DRAIN_IDLE_MS * 1000 };
+
+	if (leg->bev == NULL || !leg->announced) {
+		leg_stop(leg, "no participant left");
+		return;
+	}
+	if (leg->draining)
+		return;
+	leg->draining = 1;
+	event_base_gettimeofday_cached(leg->session->core->base, &leg->drain_started);
+	leg->last_data = leg->drain_started;
+	evtimer_add(leg->timer, &idle);
+}
+
+/* Someone of the leg's kind is back before the drain ended: keep the leg. */
+static void leg_undrain(struct record_leg *leg)
+{
+	leg->draining = 0;
+	evtimer_del(leg->timer);
 }
 
 void record_participant_allowed(struct participant *p)
@@ -258,6 +305,8 @@ void record_participant_allowed(struct participant *p)
 	int *count = p->shell ? &ls->shell_legs : &ls->screen_legs;
 	struct timeval limit = { PREAUTH_TIMEOUT_S, 0 };
 
+	if (*slot != NULL && (*slot)->draining && needs_leg(p))
+		leg_undrain(*slot);
 	if (!needs_leg(p) || *slot != NULL)
 		return;
 	if (*count >= RECORD_MAX_LEGS) {
@@ -326,7 +375,7 @@ void record_participants_changed(struct live_session *ls)
 		for (struct participant *p = ls->participants; p; p = p->next)
 			needed |= p->shell == shell && needs_leg(p) && p->state != P_ASKING;
 		if (!needed)
-			leg_stop(leg, "no participant left");
+			leg_drain(leg);
 	}
 }
 
@@ -370,6 +419,31 @@ static void on_record_failed(evutil_socket_t fd, short what, void *arg)
 	ls->record_failed = 0; /* a later join tries a new recording, refused if it fails too */
 }
 
+/* recording_params.defer_sync: the checkpoint's fsync goes to the pool. */
+static int defer_checkpoint_sync(void *ctx, int fd)
+{
+	struct live_session *ls = ctx;
+
+	return fsync_pool_submit(ls->core->fsync_pool, fd, ls->record_serial);
+}
+
+void record_sync_failed(uint64_t serial, int error_number, void *arg)
+{
+	struct relay_core *core = arg;
+	char why[200];
+
+	snprintf(why, sizeof why, "cannot sync the recording: %s", strerror(error_number));
+	for (struct live_session *ls = core->sessions; ls; ls = ls->next) {
+		if (ls->record && ls->record_serial == serial) {
+			log_error("event=recording_sync_failed session=%s error=\"%s\"", ls->id, why);
+			record_broken(ls, why);
+			return;
+		}
+	}
+	/* Closed meanwhile: its trailer was synced (and checked) by the close. */
+	log_warn("event=recording_sync_failed session=closed error=\"%s\"", why);
+}
+
 int record_open(struct live_session *ls, char *err, size_t errlen)
 {
 	struct relay_core *core = ls->core;
@@ -381,8 +455,10 @@ int record_open(struct live_session *ls, char *err, size_t errlen)
 		ls->record_tick = event_new(core->base, -1, EV_PERSIST, on_record_tick, ls);
 		ls->record_fail = event_new(core->base, -1, 0, on_record_failed, ls);
 	}
+	ls->record_serial = ++core->record_serials;
 	ls->record = session_record_open(core->store, core->signing_key, core->cfg->recordings_dir,
-	                                 ls->ticket, ls->id, ls->resumed, err, errlen);
+	                                 ls->ticket, ls->id, ls->resumed, defer_checkpoint_sync, ls,
+	                                 err, errlen);
 	if (ls->record == NULL) {
 		char details[320];
 		snprintf(details, sizeof details, "reason=\"%.200s\"", err);

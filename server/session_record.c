@@ -47,7 +47,8 @@ static int record_audit(struct session_record *sr, const char *action, const cha
 
 /* The writer on a fresh file name below the canonical recordings dir. */
 static struct recording_writer *open_fresh_file(struct session_record *sr, EVP_PKEY *key,
-                                                const char *root, char *err, size_t errlen)
+                                                const char *root, int (*defer_sync)(void *ctx, int fd),
+                                                void *defer_sync_ctx, char *err, size_t errlen)
 {
 	struct recording_params params;
 	char stamp[32];
@@ -56,6 +57,8 @@ static struct recording_writer *open_fresh_file(struct session_record *sr, EVP_P
 
 	recording_params_default(&params);
 	params.root = root;
+	params.defer_sync = defer_sync;
+	params.defer_sync_ctx = defer_sync_ctx;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	for (int n = 1; n <= SESSION_RECORD_NAME_TRIES; n++) {
@@ -76,6 +79,7 @@ static struct recording_writer *open_fresh_file(struct session_record *sr, EVP_P
 
 struct session_record *session_record_open(struct store *store, EVP_PKEY *key, const char *dir,
                                            const char *ticket, const char *session, int resumed,
+                                           int (*defer_sync)(void *ctx, int fd), void *defer_sync_ctx,
                                            char *err, size_t errlen)
 {
 	struct session_record *sr;
@@ -93,7 +97,7 @@ struct session_record *session_record_open(struct store *store, EVP_PKEY *key, c
 	sr->store = store;
 	snprintf(sr->ticket, sizeof sr->ticket, "%s", ticket);
 	snprintf(sr->session, sizeof sr->session, "%s", session);
-	sr->writer = open_fresh_file(sr, key, root, err, errlen);
+	sr->writer = open_fresh_file(sr, key, root, defer_sync, defer_sync_ctx, err, errlen);
 	if (sr->writer == NULL) {
 		free(sr);
 		return NULL;

@@ -31,9 +31,11 @@ struct session_record;
 /* Creates the file (a fresh name: start time in UTC, then a counter), its
  * row, the START event and the audit row recording.start.  `dir` is the
  * recordings directory (created 0700 when missing).  NULL with `err` when
- * any of that fails; then nothing is left behind. */
+ * any of that fails; then nothing is left behind.  `defer_sync` (NULL: none)
+ * takes checkpoint fsyncs off the caller's thread (recording_params). */
 struct session_record *session_record_open(struct store *store, EVP_PKEY *key, const char *dir,
                                            const char *ticket, const char *session, int resumed,
+                                           int (*defer_sync)(void *ctx, int fd), void *defer_sync_ctx,
                                            char *err, size_t errlen);
 
 /* One EVENT record: a wire-format line (common/wire.h) of `verb` and the

@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "secrets.h"
+#include "session_code.h"
 
 #define LOCATOR_DIGITS 3
 #define LOCATOR_ATTEMPTS 32
@@ -130,22 +131,6 @@ fail:
 	store_rollback(store);
 	memset(out, 0, sizeof *out);
 	return -1;
-}
-
-/* Keeps digits only; 1 when exactly SESSION_CODE_DIGITS remain. */
-static int normalise_code(const char *code, char digits[SESSION_CODE_DIGITS + 1])
-{
-	size_t n = 0;
-
-	for (const char *p = code; *p; p++) {
-		if (*p == '-' || *p == ' ')
-			continue;
-		if (*p < '0' || *p > '9' || n == SESSION_CODE_DIGITS)
-			return 0;
-		digits[n++] = *p;
-	}
-	digits[n] = '\0';
-	return n == SESSION_CODE_DIGITS;
 }
 
 const char *sessions_claim_message(enum code_claim result)
@@ -277,7 +262,7 @@ enum code_claim sessions_claim_code(struct store *store, const char *code, const
 	memset(out, 0, sizeof *out);
 	if (store_begin(store, err, errlen) < 0)
 		return CODE_ERROR;
-	if (!normalise_code(code, digits)) {
+	if (!session_code_normalise(code, digits)) {
 		snprintf(details, sizeof details, "reason=malformed source=%s", source);
 		result = audit_session(store, "agent", "session.code_deny", NULL, NULL, details, err,
 		                       errlen) < 0 ? CODE_ERROR : CODE_MALFORMED;

@@ -4,6 +4,7 @@
 
 #include "json_out.h"
 #include "sessions.h"
+#include "ssh_command_line.h"
 #include "ticket_id.h"
 
 
@@ -179,22 +180,20 @@ int ssh_command_run(struct store *store, const struct concierge_config *cfg, str
                     const char *user, const char *role, const char *command_line, FILE *out,
                     FILE *err)
 {
-	char copy[SSH_COMMAND_MAX + 1], *argv[SSH_COMMAND_MAX_ARGS + 1], *save = NULL;
-	int argc = 0;
+	struct ssh_command_words words;
+	enum ssh_split_result split =
+		ssh_command_split(command_line, " \t\r\n", SSH_COMMAND_MAX_ARGS, &words);
+	char **argv = words.argv;
+	int argc = words.argc;
 
-	if (strlen(command_line) > SSH_COMMAND_MAX) {
+	if (split == SSH_SPLIT_TOO_LONG) {
 		fprintf(err, "command too long (at most %d bytes)\n", SSH_COMMAND_MAX);
 		return 2;
 	}
-	snprintf(copy, sizeof copy, "%s", command_line);
-	for (char *tok = strtok_r(copy, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (argc == SSH_COMMAND_MAX_ARGS) {
-			fprintf(err, "too many arguments\n");
-			return 2;
-		}
-		argv[argc++] = tok;
+	if (split == SSH_SPLIT_TOO_MANY) {
+		fprintf(err, "too many arguments\n");
+		return 2;
 	}
-	argv[argc] = NULL;
 	if (argc == 0 || strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0) {
 		print_help(out);
 		return 0;

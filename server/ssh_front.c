@@ -20,8 +20,12 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "concierge_version.h"
 #include "log.h"
+#include "peer_guard.h"
+#include "reject_log.h"
 #include "shell_frame.h"
+#include "ssh_command_line.h"
 #include "ssh_commands.h"
 #include "xmalloc.h"
 
@@ -31,6 +35,19 @@
 #define MAX_CHANNELS 32
 #define STOP_WAIT_MS 3000
 #define KEX_TIMEOUT_S 10L
+
+/* Algorithms offered (checked with ssh-audit, docs/SECURITY_SCANS.md): key
+ * exchange on curve25519 or >= 4096-bit MODP groups only (no NIST curves, no
+ * SHA-1, no 2048-bit group exchange); AEAD ciphers first, CTR only with
+ * encrypt-then-MAC; no encrypt-and-MAC. libssh adds its strict-kex marker
+ * (the Terrapin countermeasure) to the key exchange list itself. */
+#define SSH_KEX_ALGORITHMS \
+	"curve25519-sha256,curve25519-sha256@libssh.org,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512"
+#define SSH_CIPHERS \
+	"aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-ctr,aes128-ctr"
+#define SSH_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
+/* The identification string names the product, not the library and its version. */
+#define SSH_SOFTWARE_VERSION "Concierge_" CONCIERGE_VERSION
 
 struct ssh_front {
 	const struct concierge_config *cfg;
@@ -42,6 +59,8 @@ struct ssh_front {
 	pthread_cond_t idle;
 	int connections;
 	volatile int stopping;
+	struct peer_guard *guard;     /* unauthenticated connections per source (peer_guard.h) */
+	struct reject_log *rejects;   /* rejected peers' log lines, limited (reject_log.h) */
 };
 
 enum channel_kind { CHANNEL_SESSION, CHANNEL_FORWARD, CHANNEL_SHELL };
@@ -79,6 +98,7 @@ struct conn {
 	char user[USER_NAME_MAX + 1];
 	char role[16];
 	int authenticated;
+	int preauth_slot;             /* holds a peer_guard slot until authenticated or gone */
 	int auth_failures;
 	int nchannels;
 	struct channel_ctx *channels;
@@ -94,6 +114,24 @@ static void conn_audit(struct conn *c, const char *action, const char *details)
 	struct audit_event ev = { actor, action, "relay:ssh", NULL, details };
 	if (audit_append(c->store, &ev, err, sizeof err) < 0)
 		log_error("event=audit_failed action=%s error=\"%s\"", action, err);
+}
+
+/* ---- hostile peers: refusals logged (limited) and counted per source ---- */
+
+static void reject_peer(struct conn *c, const char *reason, const char *detail)
+{
+	time_t now = peer_guard_clock();
+
+	reject_log_line(c->front->rejects, now, "ssh_refused", c->source, reason, detail);
+	peer_guard_failure(c->front->guard, c->source, now);
+}
+
+static void release_preauth_slot(struct conn *c)
+{
+	if (c->preauth_slot) {
+		peer_guard_release(c->front->guard, c->source);
+		c->preauth_slot = 0;
+	}
 }
 
 /* ---- authentication ----------------------------------------------------- */
@@ -167,12 +205,14 @@ static int on_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 		snprintf(details, sizeof details, "login=%.32s key=%s source=%s reason=\"%s\"", user, fp,
 		         c->source, why);
 		conn_audit(c, "auth.deny", details);
-		log_info("event=ssh_auth_denied login=%.32s source=%s reason=\"%s\"", user, c->source, why);
+		snprintf(details, sizeof details, "login=%.32s %s", user, why);
+		reject_peer(c, "auth_denied", details);
 		return SSH_AUTH_DENIED;
 	}
 	snprintf(c->user, sizeof c->user, "%s", user);
 	snprintf(c->role, sizeof c->role, "%s", role);
 	c->authenticated = 1;
+	release_preauth_slot(c);
 	snprintf(details, sizeof details, "role=%s key=%s source=%s", role, fp, c->source);
 	conn_audit(c, "auth.allow", details);
 	log_info("event=ssh_login user=%s role=%s source=%s", user, role, c->source);
@@ -433,6 +473,13 @@ static int on_message(ssh_session session, ssh_message msg, void *userdata)
 	int port, pair[2], notice[2];
 
 	(void)session;
+	if (ssh_message_type(msg) == SSH_REQUEST_AUTH && ssh_message_subtype(msg) != SSH_AUTH_METHOD_NONE) {
+		/* Passwords and the like: refused (default reply), but a failure. */
+		c->auth_failures++;
+		reject_peer(c, "auth_method_refused", ssh_message_subtype(msg) == SSH_AUTH_METHOD_PASSWORD
+		                                          ? "password" : "not publickey");
+		return 1;
+	}
 	if (ssh_message_type(msg) != SSH_REQUEST_CHANNEL_OPEN ||
 	    ssh_message_subtype(msg) != SSH_CHANNEL_DIRECT_TCPIP)
 		return 1; /* default reply (refuse) */
@@ -534,16 +581,11 @@ static int on_shell_fd(socket_t fd, int revents, void *userdata)
 /* `shell SESSION [--view-only]`: the channel becomes a shell stream. */
 static int start_shell(struct conn *c, struct channel_ctx *cc)
 {
-	char copy[SSH_COMMAND_MAX + 1], *save = NULL, *words[4];
+	char session_ref[TICKET_ID_MAX + 1];
 	struct join_request req;
-	int n = 0, view_only = 0, pair[2];
+	int view_only = 0, pair[2];
 
-	snprintf(copy, sizeof copy, "%s", cc->command);
-	for (char *w = strtok_r(copy, " \t", &save); w && n < 4; w = strtok_r(NULL, " \t", &save))
-		words[n++] = w;
-	if (n == 3 && strcmp(words[2], "--view-only") == 0)
-		view_only = 1;
-	if (n < 2 || n > 3 || (n == 3 && !view_only) || strlen(words[1]) > TICKET_ID_MAX) {
+	if (ssh_shell_request_parse(cc->command, session_ref, &view_only) < 0) {
 		const char *usage = "usage: shell SESSION [--view-only]   (SESSION: id or ticket id)\r\n";
 		ssh_channel_write_stderr(cc->channel, usage, (uint32_t)strlen(usage));
 		return 2;
@@ -556,7 +598,7 @@ static int start_shell(struct conn *c, struct channel_ctx *cc)
 	fcntl(cc->fd, F_SETFL, fcntl(cc->fd, F_GETFL) | O_NONBLOCK);
 	ssh_event_add_fd(c->event, cc->fd, POLLIN, on_shell_fd, cc);
 	memset(&req, 0, sizeof req);
-	snprintf(req.session_ref, sizeof req.session_ref, "%s", words[1]);
+	snprintf(req.session_ref, sizeof req.session_ref, "%s", session_ref);
 	snprintf(req.user, sizeof req.user, "%s", c->user);
 	snprintf(req.role, sizeof req.role, "%s", c->role);
 	snprintf(req.source, sizeof req.source, "%s", c->source);
@@ -577,7 +619,7 @@ static int start_shell(struct conn *c, struct channel_ctx *cc)
 	free(cc->early);
 	cc->early = NULL;
 	cc->nearly = 0;
-	log_info("event=shell_requested user=%s session=%.64s tty=%d view_only=%d", c->user, words[1],
+	log_info("event=shell_requested user=%s session=%.64s tty=%d view_only=%d", c->user, session_ref,
 	         cc->tty, view_only);
 	return 0;
 }
@@ -675,10 +717,6 @@ static void conn_run(struct conn *c)
 	time_t started = time(NULL);
 	char err[512];
 
-	if (store_open(c->front->cfg->database, STORE_OPEN_EXISTING, &c->store, err, sizeof err) < 0) {
-		log_error("event=ssh_store_failed error=\"%s\"", err);
-		return;
-	}
 	ssh_options_set(c->session, SSH_OPTIONS_TIMEOUT, &kex_timeout);
 	c->server_cb.userdata = c;
 	c->server_cb.auth_pubkey_function = on_auth_pubkey;
@@ -687,7 +725,13 @@ static void conn_run(struct conn *c)
 	ssh_set_server_callbacks(c->session, &c->server_cb);
 	ssh_set_message_callback(c->session, on_message, c);
 	if (ssh_handle_key_exchange(c->session) != SSH_OK) {
-		log_info("event=ssh_kex_failed source=%s error=\"%s\"", c->source, ssh_get_error(c->session));
+		/* The error may quote the peer's banner: reject_log cleans it. */
+		reject_peer(c, "kex_failed", ssh_get_error(c->session));
+		return;
+	}
+	/* Only peers that completed the key exchange cost a database handle. */
+	if (store_open(c->front->cfg->database, STORE_OPEN_EXISTING, &c->store, err, sizeof err) < 0) {
+		log_error("event=ssh_store_failed error=\"%s\"", err);
 		return;
 	}
 	ssh_set_auth_methods(c->session, SSH_AUTH_METHOD_PUBLICKEY);
@@ -699,6 +743,8 @@ static void conn_run(struct conn *c)
 			break;
 		if (!c->authenticated && (time(NULL) - started > SSH_AUTH_TIMEOUT_S ||
 		                          c->auth_failures >= MAX_AUTH_FAILURES)) {
+			reject_peer(c, c->auth_failures >= MAX_AUTH_FAILURES ? "too_many_auth_failures"
+			                                                     : "auth_timeout", NULL);
 			ssh_session_set_disconnect_message(c->session, "authentication timed out or failed too often");
 			break;
 		}
@@ -784,7 +830,9 @@ static void *conn_thread(void *arg)
 		ssh_event_free(c->event);
 	}
 	ssh_free(c->session);
-	store_close(c->store);
+	if (c->store)
+		store_close(c->store);
+	release_preauth_slot(c);
 	free(c);
 	pthread_mutex_lock(&front->lock);
 	if (--front->connections == 0)
@@ -800,6 +848,7 @@ static void accept_one(struct ssh_front *front)
 	struct conn *c;
 	pthread_t thread;
 	pthread_attr_t attr;
+	enum peer_verdict verdict;
 	int fd = accept4(front->listen_fd, (struct sockaddr *)&sa, &salen, SOCK_CLOEXEC);
 
 	if (fd < 0)
@@ -811,16 +860,28 @@ static void accept_one(struct ssh_front *front)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c = xcalloc(1, sizeof *c);
 	c->front = front;
-	c->session = ssh_new();
 	if (sa.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, c->source, sizeof c->source);
 	else if (sa.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, c->source, sizeof c->source);
+	/* Before a thread or any SSH work: too many unauthenticated, or an
+	 * address that keeps failing. */
+	verdict = peer_guard_admit(front->guard, c->source, peer_guard_clock());
+	if (verdict != PEER_ADMIT) {
+		reject_log_line(front->rejects, peer_guard_clock(), "ssh_refused", c->source,
+		                peer_verdict_name(verdict), NULL);
+		close(fd);
+		free(c);
+		return;
+	}
+	c->preauth_slot = 1;
+	c->session = ssh_new();
 	if (c->session == NULL || ssh_bind_accept_fd(front->bind, c->session, fd) != SSH_OK) {
 		log_error("event=ssh_accept_failed error=\"%s\"", ssh_get_error(front->bind));
 		if (c->session)
 			ssh_free(c->session);
 		close(fd);
+		release_preauth_slot(c);
 		free(c);
 		return;
 	}
@@ -835,6 +896,7 @@ static void accept_one(struct ssh_front *front)
 		front->connections--;
 		pthread_mutex_unlock(&front->lock);
 		ssh_free(c->session);
+		release_preauth_slot(c);
 		free(c);
 	}
 	pthread_attr_destroy(&attr);
@@ -848,6 +910,7 @@ static void *accept_thread(void *arg)
 		struct pollfd pfd = { front->listen_fd, POLLIN, 0 };
 		if (poll(&pfd, 1, ACCEPT_POLL_MS) > 0 && (pfd.revents & POLLIN))
 			accept_one(front);
+		reject_log_flush(front->rejects, peer_guard_clock());
 	}
 	return NULL;
 }
@@ -878,6 +941,18 @@ static int listen_on(const struct host_port *hp, char *err, size_t errlen)
 	return fd;
 }
 
+static int restrict_algorithms(ssh_bind bind)
+{
+	if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_KEY_EXCHANGE, SSH_KEX_ALGORITHMS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_CIPHERS_C_S, SSH_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_CIPHERS_S_C, SSH_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_HMAC_C_S, SSH_MACS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_HMAC_S_C, SSH_MACS) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_BANNER, SSH_SOFTWARE_VERSION) != SSH_OK)
+		return -1;
+	return 0;
+}
+
 struct ssh_front *ssh_front_start(const struct concierge_config *cfg, struct relay_core *core,
                                   char *err, size_t errlen)
 {
@@ -890,12 +965,18 @@ struct ssh_front *ssh_front_start(const struct concierge_config *cfg, struct rel
 	front->listen_fd = -1;
 	pthread_mutex_init(&front->lock, NULL);
 	pthread_cond_init(&front->idle, NULL);
+	front->guard = peer_guard_new_preauth(cfg);
+	front->rejects = reject_log_new(REJECT_LOG_PER_WINDOW, REJECT_LOG_WINDOW_S, REJECT_LOG_KEYS);
 	snprintf(hostkey, sizeof hostkey, "%s/ssh_host_ed25519_key", cfg->certs_dir);
 	front->bind = ssh_bind_new();
 	if (front->bind == NULL ||
 	    ssh_bind_options_set(front->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no_config) != SSH_OK ||
 	    ssh_bind_options_set(front->bind, SSH_BIND_OPTIONS_HOSTKEY, hostkey) != SSH_OK) {
 		snprintf(err, errlen, "cannot load the SSH host key %s: run 'concierge init'", hostkey);
+		goto fail;
+	}
+	if (restrict_algorithms(front->bind) < 0) {
+		snprintf(err, errlen, "libssh refused the SSH algorithm lists: %s", ssh_get_error(front->bind));
 		goto fail;
 	}
 	front->listen_fd = listen_on(&cfg->ssh_listen, err, errlen);
@@ -911,6 +992,8 @@ fail:
 		close(front->listen_fd);
 	if (front->bind)
 		ssh_bind_free(front->bind);
+	peer_guard_free(front->guard);
+	reject_log_free(front->rejects);
 	free(front);
 	return NULL;
 }
@@ -937,6 +1020,9 @@ void ssh_front_stop(struct ssh_front *front)
 		return;
 	}
 	ssh_bind_free(front->bind);
+	reject_log_flush(front->rejects, peer_guard_clock() + REJECT_LOG_WINDOW_S);
+	reject_log_free(front->rejects);
+	peer_guard_free(front->guard);
 	pthread_cond_destroy(&front->idle);
 	pthread_mutex_destroy(&front->lock);
 	free(front);

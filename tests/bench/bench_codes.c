@@ -4,12 +4,17 @@
  * trip) and prints one "SESSION_ID CODE" line each, for load_agent.
  *
  *   bench_codes --db PATH --user NAME --ticket ID --count N [--ttl S] [--json]
+ *               [--batch B [--claim-timeout S]]
+ * With --batch, codes come in batches of B, each created once every earlier
+ * one was claimed (an agent swarm reading a pipe), so N may exceed the 1000
+ * sessions that can wait at once.
  * Exit: 0 all created, 1 failed (stderr says why), 2 usage.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sessions.h"
 #include "store.h"
@@ -17,6 +22,10 @@
 /* Session codes start with a 3-digit public locator that is unique among
  * WAITING sessions (server/sessions.c), so at most 1000 can wait at once. */
 #define WAITING_MAX 1000
+#define BATCH_MAX   900           /* a free locator is still found at once */
+#define COUNT_MAX   100000
+#define CLAIM_POLL_NS 50000000L   /* how often a batch's claims are checked */
+#define CREATE_TRIES  8
 
 static void usage(FILE *f)
 {
@@ -31,8 +40,12 @@ static void usage(FILE *f)
 	        "so at most %d sessions can wait at once (claimed ones no longer count).  The\n"
 	        "locator is picked at random with 32 tries, so above ~700 waiting sessions a pick\n"
 	        "may fail: for more sessions create them in batches of <= 500 and let load_agent\n"
-	        "claim each batch first.  Exit: 0 ok, 1 failure, 2 usage.\n",
-	        CFG_MAX_CODE_TTL_S, WAITING_MAX);
+	        "claim each batch first, or use:\n"
+	        "  --batch B          print B (<= %d) at a time, each batch once the previous one is\n"
+	        "                     claimed (N up to %d; read the lines from a pipe as they come)\n"
+	        "  --claim-timeout S  how long to wait for a batch to be claimed (default 120)\n"
+	        "Exit: 0 ok, 1 failure, 2 usage.\n",
+	        CFG_MAX_CODE_TTL_S, WAITING_MAX, BATCH_MAX, COUNT_MAX);
 }
 
 static int waiting_now(struct store *store, long *count, char *err, size_t errlen)
@@ -48,16 +61,38 @@ static int waiting_now(struct store *store, long *count, char *err, size_t errle
 	return 0;
 }
 
+/* Waits until no session waits any more (the previous batch was claimed). */
+static int wait_all_claimed(struct store *store, long timeout_s, char *err, size_t errlen)
+{
+	struct timespec poll = { 0, CLAIM_POLL_NS };
+	time_t deadline = time(NULL) + timeout_s;
+	long waiting;
+
+	for (;;) {
+		if (waiting_now(store, &waiting, err, errlen) < 0)
+			return -1;
+		if (waiting == 0)
+			return 0;
+		if (time(NULL) >= deadline) {
+			snprintf(err, errlen, "%ld sessions still waiting after %ld s: is an agent swarm reading "
+			         "the codes?", waiting, timeout_s);
+			return -1;
+		}
+		nanosleep(&poll, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },     { "user", required_argument, NULL, 'u' },
 		{ "ticket", required_argument, NULL, 't' }, { "count", required_argument, NULL, 'n' },
 		{ "ttl", required_argument, NULL, 'T' },    { "json", no_argument, NULL, 'j' },
+		{ "batch", required_argument, NULL, 'b' },  { "claim-timeout", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *user = NULL, *ticket = NULL;
-	long count = -1, ttl = 600, waiting;
+	long count = -1, ttl = 600, waiting, batch = 0, claim_timeout = 120;
 	int json = 0, c;
 	struct store *store = NULL;
 	char err[512];
@@ -70,15 +105,18 @@ int main(int argc, char **argv)
 		case 'n': count = strtol(optarg, NULL, 10); break;
 		case 'T': ttl = strtol(optarg, NULL, 10); break;
 		case 'j': json = 1; break;
+		case 'b': batch = strtol(optarg, NULL, 10); break;
+		case 'w': claim_timeout = strtol(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || !db || !user || !ticket || count < 1 || ttl < 1 || ttl > CFG_MAX_CODE_TTL_S) {
+	if (optind != argc || !db || !user || !ticket || count < 1 || count > COUNT_MAX || ttl < 1 ||
+	    ttl > CFG_MAX_CODE_TTL_S || batch < 0 || batch > BATCH_MAX || claim_timeout < 1) {
 		usage(stderr);
 		return 2;
 	}
-	if (count > WAITING_MAX) {
+	if (batch == 0 && count > WAITING_MAX) {
 		fprintf(stderr, "bench_codes: --count %ld is more than the %d sessions that can wait at once "
 		        "(3-digit code locator): create at most %d, connect their agents, then create more\n",
 		        count, WAITING_MAX, WAITING_MAX);
@@ -93,7 +131,7 @@ int main(int argc, char **argv)
 		store_close(store);
 		return 1;
 	}
-	if (waiting + count > WAITING_MAX) {
+	if (waiting + (batch ? batch : count) > WAITING_MAX) {
 		fprintf(stderr, "bench_codes: %ld sessions already wait and %ld more would exceed the %d "
 		        "that can wait at once (3-digit code locator): let agents claim or end some first\n",
 		        waiting, count, WAITING_MAX);
@@ -104,7 +142,19 @@ int main(int argc, char **argv)
 		printf("[");
 	for (long i = 0; i < count; i++) {
 		struct session_created s;
-		if (sessions_create(store, user, ticket, (unsigned)ttl, &s, err, sizeof err) < 0) {
+		if (batch && i > 0 && i % batch == 0 &&
+		    (fflush(stdout) != 0 || wait_all_claimed(store, claim_timeout, err, sizeof err) < 0)) {
+			if (json)
+				printf("]\n");
+			fprintf(stderr, "bench_codes: %s\n", err);
+			store_close(store);
+			return 1;
+		}
+		int rc = -1;
+		/* A random locator may collide with a waiting one: try again. */
+		for (int try = 0; try < CREATE_TRIES && rc < 0; try++)
+			rc = sessions_create(store, user, ticket, (unsigned)ttl, &s, err, sizeof err);
+		if (rc < 0) {
 			if (json)
 				printf("]\n");
 			fflush(stdout);

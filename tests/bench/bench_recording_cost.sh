@@ -7,7 +7,7 @@
 # bench_throughput.sh (load_agent -> relay -> SSH -> load_participant),
 # alternating, one fresh relay state per run.
 #   BENCH_ROUNDS (3), BENCH_BYTES (256M per run), BENCH_STREAMS ("1 64")
-# Needs: make && make bench-tools bench-peer-tools.
+# Needs: make && make bench-tools.
 . "$(dirname "$0")/peers/env.sh"
 UNRECORDED=${BENCH_UNRECORDED:-build/bench/concierge-relay-unrecorded}
 BYTES=${BENCH_BYTES:-$((256 * 1024 * 1024))}

@@ -10,7 +10,7 @@
 # and 64 streams, then ping-pong (see the note in the output).
 #   BENCH_ROUNDS (3), BENCH_BYTES (256M per run), BENCH_STREAMS ("1 64"),
 #   BENCH_PINGS (2000), BENCH_RELAY (relay binary)
-# Needs: make && make bench-tools bench-peer-tools.
+# Needs: make && make bench-tools.
 . "$(dirname "$0")/peers/env.sh"
 BYTES=${BENCH_BYTES:-$((256 * 1024 * 1024))}
 STREAMS=${BENCH_STREAMS:-1 64}

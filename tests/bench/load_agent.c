@@ -30,6 +30,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@
 #define AGENTS_MAX        20000
 #define TICK_MS           20
 #define SCREEN_MAX_SIDE   2048         /* framebuffer width and height */
+#define BACKOFF_MAX_S     30           /* --resume: longest wait between redials (as agent/assist.c) */
 
 enum kind { KIND_SCREEN, KIND_SHELL, KIND_RAW, KIND_COUNT };
 
@@ -69,6 +71,7 @@ struct options {
 	size_t chunk;            /* payload bytes per shell frame or raw write */
 	unsigned width, height;  /* screen size */
 	int echo, json, stay, participants;
+	int resume;              /* after a lost link, RESUME like the real agent */
 	double timeout;
 	int direct, connections;
 };
@@ -107,6 +110,12 @@ struct agent {                  /* one simulated end user (or direct connection)
 	struct generator gen[KIND_COUNT];
 	uint64_t echoed;
 	int streams_opened;
+	/* --resume: the real agent's reconnect (agent/assist.c link_lost) */
+	char resume_token[RESUME_TOKEN_HEX + 1];
+	int resuming;               /* link lost after WELCOME; redialling with RESUME */
+	int backoff_s;
+	struct timespec lost_at;
+	struct event *redial;
 };
 
 struct load {
@@ -118,6 +127,7 @@ struct load {
 	struct event *tick;
 	struct timespec started;
 	int failures;
+	int resumed;                /* --resume: links resumed */
 };
 
 static double seconds_since(const struct timespec *t0)
@@ -481,6 +491,44 @@ static void agent_settled(struct agent *a)
 	}
 }
 
+static void agent_dial(struct agent *a);
+
+static void on_redial(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	agent_dial(arg);
+}
+
+/* --resume: a welcomed agent whose link broke (the relay was killed)
+ * redials after 1, 2, 4 ... (at most BACKOFF_MAX_S) seconds and sends RESUME,
+ * for RESUME_GRACE_S, as the real agent does.  1 when a redial is due. */
+static int schedule_resume(struct agent *a, const char *why)
+{
+	struct load *L = a->load;
+	struct timeval wait = { 0, 0 };
+
+	if (!L->opt.resume || !a->welcomed || a->ended || a->failed || L->stopping || !a->resume_token[0])
+		return 0;
+	if (!a->resuming) {
+		a->resuming = 1;
+		a->backoff_s = 0;
+		clock_gettime(CLOCK_MONOTONIC, &a->lost_at);
+		fprintf(stderr, "load_agent: agent %d session %s lost its link (%s); resuming\n", a->index,
+		        a->session, why);
+	}
+	if (seconds_since(&a->lost_at) > RESUME_GRACE_S)
+		return 0;
+	a->backoff_s = a->backoff_s ? a->backoff_s * 2 : 1;
+	if (a->backoff_s > BACKOFF_MAX_S)
+		a->backoff_s = BACKOFF_MAX_S;
+	wait.tv_sec = a->backoff_s;
+	if (a->redial == NULL)
+		a->redial = evtimer_new(L->base, on_redial, a);
+	evtimer_add(a->redial, &wait);
+	return 1;
+}
+
 static void control_lost(struct agent *a, const char *why)
 {
 	if (a->control) {
@@ -489,6 +537,8 @@ static void control_lost(struct agent *a, const char *why)
 	}
 	while (a->streams)
 		stream_free(a->streams);
+	if (schedule_resume(a, why))
+		return;
 	if (!a->welcomed && !a->failed) {
 		agent_fail(a, why);
 		agent_settled(a);
@@ -522,8 +572,16 @@ static void handle_message(struct agent *a, const struct wire_msg *msg)
 	char line[WIRE_MAX_LINE + 2];
 	int n;
 
-	if (strcmp(msg->verb, "WELCOME") == 0 && !a->welcomed) {
-		const char *session = wire_get(msg, "session");
+	if (strcmp(msg->verb, "WELCOME") == 0 && a->resuming) {
+		a->resuming = 0;
+		a->backoff_s = 0;
+		a->load->resumed++;
+		fprintf(stderr, "load_agent: agent %d session %s resumed after %.2f s (%d resumed)\n", a->index,
+		        a->session, seconds_since(&a->lost_at), a->load->resumed);
+	} else if (strcmp(msg->verb, "WELCOME") == 0 && !a->welcomed) {
+		const char *session = wire_get(msg, "session"), *resume = wire_get(msg, "resume");
+		if (resume && strlen(resume) == RESUME_TOKEN_HEX)
+			snprintf(a->resume_token, sizeof a->resume_token, "%s", resume);
 		a->welcomed = 1;
 		snprintf(a->session, sizeof a->session, "%s", session ? session : "?");
 		a->seed = load_pattern_seed(a->session);
@@ -532,7 +590,7 @@ static void handle_message(struct agent *a, const struct wire_msg *msg)
 		const char *why = wire_get(msg, "reason");
 		snprintf(line, sizeof line, "denied: %s", why ? why : "?");
 		control_lost(a, line);
-	} else if (!a->welcomed) {
+	} else if (!a->welcomed || a->resuming) {
 		control_lost(a, "the relay spoke before WELCOME");
 	} else if (strcmp(msg->verb, "JOIN") == 0) {
 		const char *id = wire_get(msg, "id");
@@ -589,8 +647,12 @@ static void on_control_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		n = wire_format(line, sizeof line, "HELLO", "v", "1", "code", a->code, "host", "load-agent",
-		                "user", "load", "screen", "load", "auto", "0", (char *)NULL);
+		if (a->resuming)
+			n = wire_format(line, sizeof line, "RESUME", "v", "1", "session", a->session, "token",
+			                a->resume_token, "host", "load-agent", (char *)NULL);
+		else
+			n = wire_format(line, sizeof line, "HELLO", "v", "1", "code", a->code, "host", "load-agent",
+			                "user", "load", "screen", "load", "auto", "0", (char *)NULL);
 		send_line(a, n, line);
 		memset(line, 0, sizeof line);
 		return;
@@ -604,6 +666,8 @@ static void agent_dial(struct agent *a)
 	char err[256];
 
 	a->control = tls_dial(a->load->base, a->load->tls, &a->load->opt.relay, err, sizeof err);
+	if (a->control == NULL && schedule_resume(a, err))
+		return;
 	if (a->control == NULL) {
 		agent_fail(a, err);
 		agent_settled(a);
@@ -763,6 +827,8 @@ static void usage(FILE *f)
 	"  --ready-file F         once every agent was welcomed (or refused), write the welcomed\n"
 	"                         session ids there, one per line (atomically; F must not exist)\n"
 	"  --stay                 keep running after all sessions are done (until a signal)\n"
+	"  --resume               a welcomed agent whose link breaks (relay killed) reconnects\n"
+	"                         like the real agent: RESUME after 1, 2, 4 ... s backoff\n"
 	"  --timeout S            stop after S seconds in any case (default 600; 0 = never)\n"
 	"  --direct-tls HOST:PORT no relay protocol: --connections N TLS connections carrying\n"
 	"                         the raw pattern (seed \"direct\"), for haproxy/stunnel peers;\n"
@@ -845,6 +911,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "ready-file", required_argument, NULL, 'f' }, { "stay", no_argument, NULL, 'y' },
 		{ "timeout", required_argument, NULL, 't' }, { "direct-tls", required_argument, NULL, 'd' },
 		{ "connections", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+		{ "resume", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	const char *relay = NULL, *direct = NULL;
@@ -870,6 +937,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'S': bad |= sscanf(optarg, "%ux%u", &o->width, &o->height) != 2; break;
 		case 'p': o->participants = atoi(optarg); break;
 		case 'e': o->echo = 1; break;
+		case 'u': o->resume = 1; break;
 		case 'f': o->ready_file = optarg; break;
 		case 'y': o->stay = 1; break;
 		case 't': o->timeout = atof(optarg); break;
@@ -986,6 +1054,9 @@ int main(int argc, char **argv)
 			stream_free(L.agents[i].streams);
 		if (L.agents[i].control)
 			bufferevent_free(L.agents[i].control);
+		if (L.agents[i].redial)
+			event_free(L.agents[i].redial);
+		OPENSSL_cleanse(L.agents[i].resume_token, sizeof L.agents[i].resume_token);
 	}
 	event_free(L.tick);
 	stop_signals_free(signals);

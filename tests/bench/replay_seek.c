@@ -18,25 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_stats.h"
 #include "replay.h"
 #include "synth_recording.h"
 
 #define SEEK_GOAL_MS 200.0
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int frame_matches(const struct synth_params *p, const struct replay_frame *f, uint64_t t)
 {
@@ -90,7 +76,7 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/synth-%us-%ufps-%ux%u.cncgrec", cache, p.seconds_per_leg, p.fps,
 	         p.width, p.height);
 	if (stat(path, &st) != 0) {
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		p.progress = isatty(STDERR_FILENO);
 		if (synth_recording_write(path, &p, NULL, &res, err, sizeof err) < 0) {
 			fprintf(stderr, "replay_seek: %s\n", err);
@@ -98,7 +84,7 @@ int main(int argc, char **argv)
 		}
 		p.progress = 0;
 		printf("generated %s: %llu frames, %llu bytes, in %.1f s\n", path, (unsigned long long)res.frames,
-		       (unsigned long long)res.file_bytes, (now_ms() - t0) / 1000);
+		       (unsigned long long)res.file_bytes, (bench_now_ms() - t0) / 1000);
 	} else {
 		printf("using cached %s (%lld bytes)\n", path, (long long)st.st_size);
 	}
@@ -107,12 +93,12 @@ int main(int argc, char **argv)
 	replay_keyframes_path(path, kpath, sizeof kpath);
 	unlink(kpath);
 	replay_options_default(&ro);
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	if (replay_open(path, &ro, &r, err, sizeof err) < 0) {
 		fprintf(stderr, "replay_seek: %s\n", err);
 		return 1;
 	}
-	build_ms = now_ms() - t0;
+	build_ms = bench_now_ms() - t0;
 	info = replay_info(r);
 	stat(kpath, &st);
 	printf("keyframes: %zu built in %.2f s (open total %.2f s) = %.0fx real time; file %.1f MB\n",
@@ -120,12 +106,12 @@ int main(int argc, char **argv)
 	       (double)info->duration_us / 1e6 / info->keyframes_build_s, (double)st.st_size / 1e6);
 	replay_close(r);
 
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	if (replay_open(path, &ro, &r, err, sizeof err) < 0) {
 		fprintf(stderr, "replay_seek: %s\n", err);
 		return 1;
 	}
-	open_ms = now_ms() - t0;
+	open_ms = bench_now_ms() - t0;
 	info = replay_info(r);
 	printf("reopen with keyframes %s: %.0f ms (scan of the recording + keyframes file check)\n",
 	       info->keyframes_origin == REPLAY_KEYFRAMES_LOADED ? "loaded" : "NOT loaded", open_ms);
@@ -135,18 +121,18 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < seeks; i++) {
 		uint64_t t = (uint64_t)((double)rand() / RAND_MAX * (double)info->duration_us);
 
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		if (replay_frame_at(r, t, &f, err, sizeof err) < 0) {
 			fprintf(stderr, "replay_seek: seek to %.3f s: %s\n", (double)t / 1e6, err);
 			return 1;
 		}
-		ms[i] = now_ms() - t0;
+		ms[i] = bench_now_ms() - t0;
 		if (!frame_matches(&p, &f, t)) {
 			fprintf(stderr, "replay_seek: WRONG frame at %.3f s\n", (double)t / 1e6);
 			return 1;
 		}
 	}
-	qsort(ms, seeks, sizeof *ms, cmp_double);
+	bench_sort_ms(ms, seeks);
 	printf("%u random seeks over %.0f s (every frame checked pixel by pixel): min %.1f ms, median %.1f ms, "
 	       "p95 %.1f ms, max %.1f ms (goal < %.0f ms: %s)\n",
 	       seeks, (double)info->duration_us / 1e6, ms[0], ms[seeks / 2], ms[(seeks * 95) / 100 < seeks ? (seeks * 95) / 100 : seeks - 1],

@@ -6,11 +6,13 @@ TOOLS=$(cd "${TOOLS:?set TOOLS to the folder with rfb_probe}" && pwd)
 PROBE="$TOOLS/rfb_probe"
 CONF="$WORK/concierge.conf"
 
-relay_setup() { # init state, users dana (desk) and vera (vendor), start the relay
+# relay_setup: init state, users dana (desk) and vera (vendor), start the
+# relay; RELAY_CONFIG_EXTRA (lines ending in newlines) is added to its config.
+relay_setup() {
 	write_config "$CONF"
 	AGENT_PORT=$(sed -n 's/^agent_listen = 127.0.0.1://p' "$CONF")
 	SSH_PORT=$(sed -n 's/^ssh_listen = 127.0.0.1://p' "$CONF")
-	printf 'hostname = 127.0.0.1\n' >>"$CONF"
+	printf 'hostname = 127.0.0.1\n%s' "${RELAY_CONFIG_EXTRA:-}" >>"$CONF"
 	sed -i '/^hostname = relay.test.example$/d' "$CONF"
 	"$CONCIERGE" --config "$CONF" init >/dev/null || return 1
 	for u in dana:desk dina:desk vera:vendor; do

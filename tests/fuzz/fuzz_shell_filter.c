@@ -3,7 +3,8 @@
  * and the frame parser under it (common/shell_frame.c).  The first byte picks
  * the direction, the input right and a chunk size; the rest is fed in chunks.
  * Invariants: output is a prefix-preserving selection of whole input frames
- * (never longer than the input), and after -1 every feed is -1.
+ * (never longer than the input), resize and exit frames among them decode
+ * and re-encode to the same bytes, and after -1 every feed is -1.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,8 +25,21 @@ static void emit(void *ctx, const uint8_t *d, size_t len)
 	struct sink *s = ctx;
 	struct shell_frame f;
 
+	uint8_t again[SHELL_FRAME_HEADER + 4];
+	unsigned cols, rows;
+	int status;
+
 	/* Every emitted unit is exactly one well-formed frame. */
 	if (shell_frame_next(d, len, &f) != (long)len)
+		abort();
+	/* The fixed-size frames decode, and encode back to the same bytes. */
+	if ((shell_frame_get_resize(&f, &cols, &rows) == 0) != (f.type == SHELL_RESIZE) ||
+	    (shell_frame_get_exit(&f, &status) == 0) != (f.type == SHELL_EXIT))
+		abort();
+	if (f.type == SHELL_RESIZE &&
+	    (shell_frame_resize(again, cols, rows) != len || memcmp(again, d, len) != 0))
+		abort();
+	if (f.type == SHELL_EXIT && (shell_frame_exit(again, status) != len || memcmp(again, d, len) != 0))
 		abort();
 	s->out += len;
 	s->frames++;

@@ -15,7 +15,8 @@
  *                   W, H) at every pixel, n read back from row 0
  *   --pixel         that pixel has that colour
  *   --hold N        stay N seconds processing updates; fails if the server
- *                   disconnects us
+ *                   disconnects us.  Reports the updates and the bytes the
+ *                   server sent in that time (the agent benchmark's rate)
  *   --stall N       handshake, request updates (Raw encoding), then keep
  *                   asking for full updates without reading a byte for N
  *                   seconds (a participant that stops reading); exit 0
@@ -34,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/tcp.h> /* tcp_info with tcpi_bytes_received */
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -505,21 +507,35 @@ static int run_input(struct probe *p, const struct check *c)
 	return ok ? 0 : -1;
 }
 
+/* Bytes the kernel has received on the server connection so far. */
+static unsigned long long bytes_received(const struct probe *p)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof info;
+
+	memset(&info, 0, sizeof info);
+	if (getsockopt(p->client->sock, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
+		return 0;
+	return (unsigned long long)info.tcpi_bytes_received;
+}
+
 static int run_hold(struct probe *p)
 {
 	double start = now_s();
 	unsigned long before = p->updates;
+	unsigned long long bytes_before = bytes_received(p);
 	int rc = pump(p, start + p->hold, NULL, NULL);
 	unsigned long got = p->updates - before;
+	unsigned long long bytes = bytes_received(p) - bytes_before;
 
 	if (p->json)
 		printf("{\"check\":\"hold\",\"ok\":%s,\"seconds\":%g,\"updates\":%lu,"
-		       "\"cursor_shapes\":%lu,\"alive\":%s}\n",
+		       "\"cursor_shapes\":%lu,\"alive\":%s,\"bytes\":%llu}\n",
 		       rc == 0 ? "true" : "false", p->hold, got, p->cursor_shapes,
-		       rc == 0 ? "true" : "false");
+		       rc == 0 ? "true" : "false", bytes);
 	else if (rc == 0)
-		printf("hold ok seconds=%g updates=%lu cursor_shapes=%lu alive=1\n", p->hold, got,
-		       p->cursor_shapes);
+		printf("hold ok seconds=%g updates=%lu cursor_shapes=%lu alive=1 bytes=%llu\n", p->hold,
+		       got, p->cursor_shapes, bytes);
 	else
 		printf("hold FAIL seconds=%g updates=%lu alive=0 disconnected_after=%.2f\n", p->hold,
 		       got, now_s() - start);

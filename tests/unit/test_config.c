@@ -280,6 +280,25 @@ static void test_code_ttl_bounds(void **state)
 	assert_int_equal(f->cfg.code_ttl, 45);
 }
 
+static void test_preauth_limits(void **state)
+{
+	struct fixture *f = *state;
+	struct concierge_config def;
+
+	config_defaults(&def);
+	assert_int_equal(def.preauth_per_source, PREAUTH_MAX_PER_SOURCE);
+	assert_int_equal(def.preauth_failures_per_source, PREAUTH_FAILURES_PER_SOURCE);
+	assert_int_equal(parse_str(f, "preauth_per_source = 200\npreauth_failures_per_source = 5000\n"), 0);
+	assert_int_equal(f->cfg.preauth_per_source, 200);
+	assert_int_equal(f->cfg.preauth_failures_per_source, 5000);
+	expect_line3_error(f, "preauth_per_source = 0");
+	assert_non_null(strstr(f->err, "connections from 1 to"));
+	expect_line3_error(f, "preauth_per_source = 257");
+	expect_line3_error(f, "preauth_failures_per_source = 1000001");
+	assert_non_null(strstr(f->err, "failures from 1 to 1000000"));
+	expect_line3_error(f, "preauth_failures_per_source = many");
+}
+
 static void test_hostname_values(void **state)
 {
 	struct fixture *f = *state;
@@ -640,6 +659,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quoted_edge_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_and_absolute_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_too_long_after_resolution, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preauth_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_code_ttl_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostname_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_unknown_key, setup, teardown),

@@ -1061,6 +1061,68 @@ static void test_load_key(void **state)
 	assert_null(recording_load_key(path, f->err, sizeof f->err));
 }
 
+/* defer_sync: checkpoints hand over the recording's own descriptor; the
+ * header and trailer are synced by the writer; -1 makes the writer sync. */
+struct deferred {
+	int calls;
+	int answer;
+	ino_t inode;
+};
+
+static int count_deferred_sync(void *ctx, int fd)
+{
+	struct deferred *d = ctx;
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	d->inode = st.st_ino;
+	d->calls++;
+	return d->answer;
+}
+
+static void test_deferred_checkpoint_sync(void **state)
+{
+	struct fixture *f = *state;
+	struct recording_params p = params_bytes(RECORDING_CHECKPOINT_BYTES);
+	struct recording_verify_result res;
+	struct deferred d = { 0, 0, 0 };
+	struct recording_writer *w;
+	struct stat st;
+
+	p.checkpoint_ms = 0; /* a checkpoint after every append */
+	p.defer_sync = count_deferred_sync;
+	p.defer_sync_ctx = &d;
+	w = recording_writer_open(f->path, TICKET, SESSION, f->key, &p, f->err, sizeof f->err);
+	assert_non_null(w);
+	assert_int_equal(d.calls, 0); /* the header's checkpoint 0 is synced by open */
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(recording_writer_append(w, RECORDING_EVENT, 0, NULL, 0, (uint64_t)i, "a=b", 3,
+		                                         f->err, sizeof f->err), 0);
+	assert_int_equal(d.calls, 3);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(d.inode, st.st_ino);
+	/* A full queue (-1): the writer syncs itself; with its fsync failing, the
+	 * checkpoint fails closed. */
+	d.answer = -1;
+	assert_int_equal(recording_writer_append(w, RECORDING_EVENT, 0, NULL, 0, 4, "a=b", 3, f->err,
+	                                         sizeof f->err), 0);
+	assert_int_equal(d.calls, 4);
+	assert_int_equal(recording_writer_close(w, NULL, f->err, sizeof f->err), 0);
+	assert_int_equal(d.calls, 4); /* the trailer was synced by close itself */
+	assert_int_equal(recording_verify(f->path, f->key, &res, f->err, sizeof f->err), RECORDING_INTACT);
+	unlink(f->path);
+
+	p.fault_fsync_after = 2; /* open's own two syncs pass, the next one fails */
+	d.calls = 0;
+	w = recording_writer_open(f->path, TICKET, SESSION, f->key, &p, f->err, sizeof f->err);
+	assert_non_null(w);
+	assert_int_equal(recording_writer_append(w, RECORDING_EVENT, 0, NULL, 0, 1, "a=b", 3, f->err,
+	                                         sizeof f->err), -1);
+	assert_int_equal(d.calls, 1);
+	assert_non_null(strstr(f->err, "cannot sync recording"));
+	recording_writer_close(w, NULL, f->err, sizeof f->err);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1079,6 +1141,7 @@ int main(void)
 		T(test_write_failure_fails_closed),
 		T(test_invalid_arguments),
 		T(test_checkpoint_cadence),
+		T(test_deferred_checkpoint_sync),
 		T(test_directories_below_root),
 		T(test_hostile_inputs),
 		T(test_load_key),

@@ -69,7 +69,7 @@ static int setup(void **state)
 static struct session_record *open_record(struct fixture *f)
 {
 	struct session_record *sr = session_record_open(f->store, f->key, f->recdir, "INC0000042",
-	                                                f->session.id, 0, f->err, sizeof f->err);
+	                                                f->session.id, 0, NULL, NULL, f->err, sizeof f->err);
 	if (sr == NULL)
 		fail_msg("session_record_open: %s", f->err);
 	return sr;
@@ -165,7 +165,7 @@ static void test_unwritable_folder_refuses_and_leaves_nothing(void **state)
 	/* A file where the ticket's folder must go (root cannot get past it either). */
 	assert_int_equal(mkdir(f->recdir, 0700), 0);
 	support_write_file(f->recdir, "INC0000042", "x", 1);
-	assert_null(session_record_open(f->store, f->key, f->recdir, "INC0000042", f->session.id, 0,
+	assert_null(session_record_open(f->store, f->key, f->recdir, "INC0000042", f->session.id, 0, NULL, NULL,
 	                                f->err, sizeof f->err));
 	assert_true(f->err[0] != '\0');
 	assert_int_equal(support_count_rows(f->store, "recordings"), 0);

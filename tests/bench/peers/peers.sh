@@ -222,7 +222,7 @@ machine_line() {
 bench_tools_check() {
 	local t
 	for t in "$BENCH/load_agent" "$BENCH/load_participant" "$BENCH/bench_codes" "$@"; do
-		[ -x "$t" ] || { echo "bench: $t is missing: run 'make bench-tools bench-peer-tools' (see tests/bench/README.md)" >&2; return 1; }
+		[ -x "$t" ] || { echo "bench: $t is missing: run 'make bench-tools' (see tests/bench/README.md)" >&2; return 1; }
 	done
 }
 
