@@ -28,8 +28,8 @@ for n in $STREAMS; do
 			our_relay_start "$binary" || { echo "bench: $binary did not start" >&2; exit 1; }
 			thread_cpu_start "$RELAY_PID"
 			read -r v c < <(with_cpu "cpu_ticks $RELAY_PID" "$BYTES" ours_screen_run "$n" "$per")
-			read -r main others < <(thread_cpu_stop)
-			CORE[$variant,$n]+="$(cpu_per_gb "$main" "$BYTES") " SSHT[$variant,$n]+="$(cpu_per_gb "$others" "$BYTES") "
+			thread_cpu_stop
+			CORE[$variant,$n]+="$(cpu_per_gb "$THREAD_MAIN" "$BYTES") " SSHT[$variant,$n]+="$(cpu_per_gb "$THREAD_OTHERS" "$BYTES") "
 			RESULT[$variant,$n]+="$v " CPU[$variant,$n]+="$c "
 			progress "round $r/$ROUNDS, $n stream(s): $variant $v MB/s, relay $c CPU s/GB"
 		done

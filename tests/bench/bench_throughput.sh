@@ -34,8 +34,8 @@ for n in $STREAMS; do
 			case $who in
 			ours) thread_cpu_start "$RELAY_PID"
 			      read -r v c < <(with_cpu "cpu_ticks $RELAY_PID" "$BYTES" ours_screen_run "$n" "$per")
-			      read -r main others < <(thread_cpu_stop)
-			      CORE[$n]+="$(cpu_per_gb "$main" "$BYTES") " SSHT[$n]+="$(cpu_per_gb "$others" "$BYTES") " ;;
+			      thread_cpu_stop
+			      CORE[$n]+="$(cpu_per_gb "$THREAD_MAIN" "$BYTES") " SSHT[$n]+="$(cpu_per_gb "$THREAD_OTHERS" "$BYTES") " ;;
 			haproxy) read -r v c < <(with_cpu "cpu_ticks $HAPROXY_PID" "$BYTES" \
 			                         peer_raw_run "$n" "$per" "$HAPROXY_PORT" "$BACKEND") ;;
 			stunnel) read -r v c < <(with_cpu "cpu_ticks $STUNNEL_PID" "$BYTES" \

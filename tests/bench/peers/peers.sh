@@ -166,9 +166,11 @@ with_cpu() {
 
 # thread_cpu_start PID / thread_cpu_stop: samples the CPU ticks of every
 # thread of PID every 0.2 s in between (the relay's SSH threads come and go
-# with their connections); stop prints "MAIN OTHERS": ticks the main thread
+# with their connections); stop sets the ticks the main thread
 # (the relay's libevent core: TLS, splices, recording) and all other
-# threads (the relay's libssh threads) used meanwhile.
+# threads (the relay's libssh threads) used meanwhile, in THREAD_MAIN and
+# THREAD_OTHERS (call it in the shell that started the sampler: it waits
+# for it).
 thread_cpu_start() {
 	local dir="$WORK/threads"
 	rm -rf "$dir"; mkdir -p "$dir/first"
@@ -178,7 +180,7 @@ thread_cpu_start() {
 			v=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null) || continue
 			# Threads born during the run started from 0.
 			[ -e "$dir/first/${t##*/}" ] || { [ -e "$dir/started" ] && echo 0 || echo "$v"; } >"$dir/first/${t##*/}"
-			echo "$v" >"$dir/${t##*/}"
+			echo "$v" >"$dir/.${t##*/}" && mv "$dir/.${t##*/}" "$dir/${t##*/}" # never read half-written
 		done
 		touch "$dir/started"
 		sleep 0.2
@@ -188,14 +190,14 @@ thread_cpu_start() {
 }
 
 thread_cpu_stop() {
-	local dir="$WORK/threads" f tid main=0 others=0 d
+	local dir="$WORK/threads" f tid d
 	touch "$dir/stop"; wait "$THREAD_SAMPLER" 2>/dev/null
+	THREAD_MAIN=0 THREAD_OTHERS=0
 	for f in "$dir"/[0-9]*; do
 		tid=${f##*/}
 		d=$(($(cat "$f") - $(cat "$dir/first/$tid")))
-		if [ "$tid" = "$THREAD_CPU_PID" ]; then main=$((main + d)); else others=$((others + d)); fi
+		if [ "$tid" = "$THREAD_CPU_PID" ]; then THREAD_MAIN=$((THREAD_MAIN + d)); else THREAD_OTHERS=$((THREAD_OTHERS + d)); fi
 	done
-	echo "$main $others"
 }
 
 # median: of the numbers on stdin, one a line ("-" when there are none).
