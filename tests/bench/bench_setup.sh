@@ -67,4 +67,12 @@ only": the same handshake-and-close against the relay's agent port.
 |---|---|---|---|---|---|
 $(row 1 "one at a time")
 $(row "$PAR" "$PAR in parallel")
+
+Where the gap is: the relay's TLS handshake alone keeps pace with s_server; a session set-up
+also claims the code, which is one SQLite transaction (the claim and its audit row) committed
+with synchronous=FULL, i.e. at least one fsync, on the relay's event thread: a few ms on this
+disk, and every other session waits meanwhile. What it would take: claims made on a database
+thread (the core already defers recording fsyncs to server/fsync_pool), or the claims of one
+loop turn committed in one transaction; both keep "a code works once" because the claim still
+commits before WELCOME is sent.
 MD

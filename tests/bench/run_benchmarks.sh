@@ -4,7 +4,9 @@
 # the machine's details, then every section in name order.  Figures, not
 # pass/fail: a benchmark that fails leaves a note in its section and the
 # others still run.
-#   BENCH_ONLY="throughput latency"  run only these (names without bench_/.sh)
+#   BENCH_ONLY="throughput latency"  run only these (names without bench_/.sh);
+#                                     the others keep their section from their
+#                                     last run (build/bench/logs/<name>.md), dated
 #   RESULTS=path                      write elsewhere (default tests/bench/RESULTS.md)
 set -u
 cd "$(dirname "$0")/../.."
@@ -45,7 +47,14 @@ version_of() { "$@" 2>&1 | head -1; }
 failed=0
 for script in tests/bench/bench_*.sh; do
 	name=$(basename "$script" .sh); name=${name#bench_}
-	if [ -n "${BENCH_ONLY:-}" ] && ! [[ " $BENCH_ONLY " == *" $name "* ]]; then continue; fi
+	if [ -n "${BENCH_ONLY:-}" ] && ! [[ " $BENCH_ONLY " == *" $name "* ]]; then
+		if [ -s "$logs/$name.md" ]; then
+			{ cat "$logs/$name.md"; echo
+			  echo "_(This section is from an earlier \`make bench\` run on the same machine, $(date -u -r "$logs/$name.md" +%Y-%m-%dT%H:%MZ).)_"
+			  echo; } >>"$tmp"
+		fi
+		continue
+	fi
 	echo "bench: $name (log $logs/$name.log)" >&2
 	start=$SECONDS
 	if bash "$script" >"$logs/$name.md" 2>"$logs/$name.log"; then
