@@ -20,6 +20,10 @@
  * output to all shell streams of its session (a PTY echo).
  * --direct-tls HOST:PORT skips the relay protocol: N plain TLS connections
  * carrying the pattern (raw), for haproxy/stunnel peers.
+ * --parallel K: at most K TLS dials are unauthenticated at once (control
+ * links until WELCOME, streams until connected); the rest wait their turn,
+ * because every agent dials from one address and the relay's per-address
+ * pre-auth limit (server/peer_guard) would refuse the excess.
  *
  * Exit: 0 every agent was welcomed and nothing failed, 1 otherwise, 2 usage.
  */
@@ -59,6 +63,9 @@
 #define TICK_MS           20
 #define SCREEN_MAX_SIDE   2048         /* framebuffer width and height */
 #define BACKOFF_MAX_S     30           /* --resume: longest wait between redials (as agent/assist.c) */
+/* Half the relay's per-address pre-auth limit: the relay checks a stream's
+ * STREAM line just after our side counts the stream as up. */
+#define PARALLEL_DEFAULT  (PREAUTH_MAX_PER_SOURCE / 2)
 
 enum kind { KIND_SCREEN, KIND_SHELL, KIND_RAW, KIND_COUNT };
 
@@ -74,9 +81,20 @@ struct options {
 	int resume;              /* after a lost link, RESUME like the real agent */
 	double timeout;
 	int direct, connections;
+	int parallel;            /* dials unauthenticated at once */
 };
 
 struct agent;
+struct stream;
+
+/* A place in the dial queue (embedded in streams and agents): a dial holds
+ * one of --parallel slots from its start until authenticated or gone. */
+struct dial_turn {
+	struct dial_turn *prev, *next; /* in load.dial_queue while waiting */
+	int waiting, holds_slot;
+	struct agent *agent;           /* whose control link, or whose stream: */
+	struct stream *stream;         /* NULL for the control link */
+};
 
 struct stream {                 /* one TLS stream: OPEN'ed by the relay, or a direct connection */
 	struct agent *agent;
@@ -88,6 +106,8 @@ struct stream {                 /* one TLS stream: OPEN'ed by the relay, or a di
 	struct bufferevent *bev;
 	char token[STREAM_TOKEN_HEX + 1];
 	uint64_t sent;              /* pattern payload bytes written here */
+	const struct host_port *to;
+	struct dial_turn turn;
 };
 
 struct generator {              /* one session's pattern for one kind */
@@ -116,6 +136,7 @@ struct agent {                  /* one simulated end user (or direct connection)
 	int backoff_s;
 	struct timespec lost_at;
 	struct event *redial;
+	struct dial_turn turn;      /* the control link's dial */
 };
 
 struct load {
@@ -128,6 +149,9 @@ struct load {
 	struct timespec started;
 	int failures;
 	int resumed;                /* --resume: links resumed */
+	int dialing;                /* slots held (<= opt.parallel) */
+	struct dial_turn *queue_head, *queue_tail;
+	int starting_dials;         /* dial_queue_run is on the stack */
 };
 
 static double seconds_since(const struct timespec *t0)
@@ -149,11 +173,79 @@ static void agent_fail(struct agent *a, const char *why)
 	        a->session, why);
 }
 
+/* ---- the dial queue: at most --parallel unauthenticated dials ---------------- */
+
+static void stream_start_dial(struct stream *s);
+static void agent_start_dial(struct agent *a);
+
+static void dial_queue_run(struct load *L)
+{
+	if (L->starting_dials || L->stopping)
+		return;
+	L->starting_dials = 1; /* a dial that fails at once ends its turn in here: no recursion */
+	while (L->dialing < L->opt.parallel && L->queue_head) {
+		struct dial_turn *t = L->queue_head;
+		L->queue_head = t->next;
+		if (L->queue_head)
+			L->queue_head->prev = NULL;
+		else
+			L->queue_tail = NULL;
+		t->next = t->prev = NULL;
+		t->waiting = 0;
+		t->holds_slot = 1;
+		L->dialing++;
+		if (t->stream)
+			stream_start_dial(t->stream);
+		else
+			agent_start_dial(t->agent);
+	}
+	L->starting_dials = 0;
+}
+
+/* Queues a dial; it starts as soon as a slot is free (maybe now). */
+static void dial_take_turn(struct load *L, struct dial_turn *t)
+{
+	t->waiting = 1;
+	t->next = NULL;
+	t->prev = L->queue_tail;
+	if (L->queue_tail)
+		L->queue_tail->next = t;
+	else
+		L->queue_head = t;
+	L->queue_tail = t;
+	dial_queue_run(L);
+}
+
+/* The dial is authenticated, failed or abandoned: leave the queue or give
+ * the slot to the next one.  Idempotent. */
+static void dial_turn_end(struct load *L, struct dial_turn *t)
+{
+	if (t->waiting) {
+		if (t->prev)
+			t->prev->next = t->next;
+		else
+			L->queue_head = t->next;
+		if (t->next)
+			t->next->prev = t->prev;
+		else
+			L->queue_tail = t->prev;
+		t->next = t->prev = NULL;
+		t->waiting = 0;
+	}
+	if (t->holds_slot) {
+		t->holds_slot = 0;
+		L->dialing--;
+		dial_queue_run(L);
+	}
+}
+
 /* ---- streams ----------------------------------------------------------------- */
 
 static void stream_free(struct stream *s)
 {
 	struct stream **pp = &s->agent->streams;
+
+	dial_turn_end(s->agent->load, &s->turn);
 
 	while (*pp && *pp != s)
 		pp = &(*pp)->next;
@@ -407,6 +499,7 @@ static void on_stream_event(struct bufferevent *bev, short what, void *arg)
 	int n;
 
 	(void)bev;
+	dial_turn_end(a->load, &s->turn);
 	if (what & BEV_EVENT_CONNECTED) {
 		s->open = 1;
 		bufferevent_set_timeouts(s->bev, NULL, NULL);
@@ -433,26 +526,41 @@ static void on_stream_event(struct bufferevent *bev, short what, void *arg)
 	check_done(a->load);
 }
 
-static struct stream *stream_dial(struct agent *a, enum kind kind, const struct host_port *to)
+static void stream_start_dial(struct stream *s)
 {
-	struct stream *s = xcalloc(1, sizeof *s);
 	struct timeval limit = { PREAUTH_TIMEOUT_S, 0 };
 	char err[256];
 
-	s->agent = a;
-	s->kind = kind;
-	s->bev = tls_dial(a->load->base, a->load->tls, to, err, sizeof err);
+	s->bev = tls_dial(s->agent->load->base, s->agent->load->tls, s->to, err, sizeof err);
 	if (s->bev == NULL) {
-		agent_fail(a, err);
-		free(s);
-		return NULL;
+		agent_fail(s->agent, err);
+		stream_free(s);
+		return;
 	}
-	s->next = a->streams;
-	a->streams = s;
 	bufferevent_set_timeouts(s->bev, &limit, &limit); /* the connect; cleared once up */
 	bufferevent_setcb(s->bev, on_stream_read, on_stream_write, on_stream_event, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	return s;
+}
+
+/* A stream of the agent's session (id, recorder leg and STREAM token from
+ * the relay's OPEN; token NULL for a direct connection), dialled in turn. */
+static void stream_dial(struct agent *a, enum kind kind, const struct host_port *to, int id, int recorder,
+                        const char *token)
+{
+	struct stream *s = xcalloc(1, sizeof *s);
+
+	s->agent = a;
+	s->kind = kind;
+	s->to = to;
+	s->id = id;
+	s->recorder = recorder;
+	if (token)
+		snprintf(s->token, sizeof s->token, "%s", token);
+	s->next = a->streams;
+	a->streams = s;
+	s->turn.agent = a;
+	s->turn.stream = s;
+	dial_take_turn(a->load, &s->turn);
 }
 
 /* ---- the control link ---------------------------------------------------- */
@@ -531,6 +639,7 @@ static int schedule_resume(struct agent *a, const char *why)
 
 static void control_lost(struct agent *a, const char *why)
 {
+	dial_turn_end(a->load, &a->turn);
 	if (a->control) {
 		bufferevent_free(a->control);
 		a->control = NULL;
@@ -553,18 +662,13 @@ static void handle_open(struct agent *a, const struct wire_msg *msg)
 {
 	const char *id = wire_get(msg, "id"), *token = wire_get(msg, "token");
 	const char *kind = wire_get(msg, "kind"), *recorder = wire_get(msg, "recorder");
-	struct stream *s;
 
 	if (id == NULL || token == NULL || kind == NULL || strlen(token) != STREAM_TOKEN_HEX) {
 		agent_fail(a, "the relay sent a malformed OPEN");
 		return;
 	}
-	s = stream_dial(a, strcmp(kind, "shell") == 0 ? KIND_SHELL : KIND_SCREEN, &a->load->opt.relay);
-	if (s == NULL)
-		return;
-	s->id = atoi(id);
-	s->recorder = recorder && strcmp(recorder, "1") == 0;
-	snprintf(s->token, sizeof s->token, "%s", token);
+	stream_dial(a, strcmp(kind, "shell") == 0 ? KIND_SHELL : KIND_SCREEN, &a->load->opt.relay, atoi(id),
+	            recorder && strcmp(recorder, "1") == 0, token);
 }
 
 static void handle_message(struct agent *a, const struct wire_msg *msg)
@@ -572,6 +676,8 @@ static void handle_message(struct agent *a, const struct wire_msg *msg)
 	char line[WIRE_MAX_LINE + 2];
 	int n;
 
+	if (strcmp(msg->verb, "WELCOME") == 0)
+		dial_turn_end(a->load, &a->turn);
 	if (strcmp(msg->verb, "WELCOME") == 0 && a->resuming) {
 		a->resuming = 0;
 		a->backoff_s = 0;
@@ -660,15 +766,16 @@ static void on_control_event(struct bufferevent *bev, short what, void *arg)
 	control_lost(a, a->welcomed ? "the relay closed the control link" : "could not connect to the relay");
 }
 
-static void agent_dial(struct agent *a)
+static void agent_start_dial(struct agent *a)
 {
 	struct timeval idle = { CONTROL_IDLE_TIMEOUT_S, 0 };
 	char err[256];
 
 	a->control = tls_dial(a->load->base, a->load->tls, &a->load->opt.relay, err, sizeof err);
-	if (a->control == NULL && schedule_resume(a, err))
-		return;
 	if (a->control == NULL) {
+		dial_turn_end(a->load, &a->turn);
+		if (schedule_resume(a, err))
+			return;
 		agent_fail(a, err);
 		agent_settled(a);
 		return;
@@ -677,6 +784,14 @@ static void agent_dial(struct agent *a)
 	bufferevent_setcb(a->control, on_control_read, NULL, on_control_event, a);
 	bufferevent_set_timeouts(a->control, &idle, NULL);
 	bufferevent_enable(a->control, EV_READ | EV_WRITE);
+}
+
+/* The control link (HELLO, or RESUME after a lost link), dialled in turn. */
+static void agent_dial(struct agent *a)
+{
+	a->turn.agent = a;
+	a->turn.stream = NULL;
+	dial_take_turn(a->load, &a->turn);
 }
 
 /* ---- run, stop, report ------------------------------------------------------ */
@@ -829,6 +944,8 @@ static void usage(FILE *f)
 	"  --stay                 keep running after all sessions are done (until a signal)\n"
 	"  --resume               a welcomed agent whose link breaks (relay killed) reconnects\n"
 	"                         like the real agent: RESUME after 1, 2, 4 ... s backoff\n"
+	"  --parallel K           at most K dials unauthenticated at once, the rest queue\n"
+	"                         (default %d: the relay refuses over %d pending from one address)\n"
 	"  --timeout S            stop after S seconds in any case (default 600; 0 = never)\n"
 	"  --direct-tls HOST:PORT no relay protocol: --connections N TLS connections carrying\n"
 	"                         the raw pattern (seed \"direct\"), for haproxy/stunnel peers;\n"
@@ -837,7 +954,7 @@ static void usage(FILE *f)
 	"Stops when every session had its participants, they left and every pattern ended\n"
 	"(or on SIGINT/SIGTERM, or --timeout): sends BYE, prints per-session and total payload\n"
 	"bytes sent.  Exit: 0 all agents welcomed and nothing failed, 1 otherwise, 2 usage.\n",
-	SHELL_FRAME_MAX);
+	SHELL_FRAME_MAX, PARALLEL_DEFAULT, PREAUTH_MAX_PER_SOURCE);
 }
 
 static int parse_size(const char *text, uint64_t *out)
@@ -911,7 +1028,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "ready-file", required_argument, NULL, 'f' }, { "stay", no_argument, NULL, 'y' },
 		{ "timeout", required_argument, NULL, 't' }, { "direct-tls", required_argument, NULL, 'd' },
 		{ "connections", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
-		{ "resume", no_argument, NULL, 'u' },
+		{ "resume", no_argument, NULL, 'u' },       { "parallel", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	const char *relay = NULL, *direct = NULL;
@@ -925,6 +1042,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->height = 64;
 	o->participants = 1;
 	o->timeout = 600;
+	o->parallel = PARALLEL_DEFAULT;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': relay = optarg; break;
@@ -938,6 +1056,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'p': o->participants = atoi(optarg); break;
 		case 'e': o->echo = 1; break;
 		case 'u': o->resume = 1; break;
+		case 'P': o->parallel = atoi(optarg); break;
 		case 'f': o->ready_file = optarg; break;
 		case 'y': o->stay = 1; break;
 		case 't': o->timeout = atof(optarg); break;
@@ -951,10 +1070,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->chunk = (size_t)chunk;
 	if (bad || optind != argc || o->chunk == 0 || o->chunk > SHELL_FRAME_MAX || o->width == 0 ||
 	    o->height == 0 || o->width > SCREEN_MAX_SIDE || o->height > SCREEN_MAX_SIDE ||
-	    o->participants < 1 || o->timeout < 0 || (o->bytes && o->seconds)) {
+	    o->participants < 1 || o->timeout < 0 || (o->bytes && o->seconds) || o->parallel < 1 ||
+	    o->parallel > AGENTS_MAX) {
 		fprintf(stderr, "load_agent: bad option value (see --help; --bytes and --seconds exclude "
-		        "each other, --chunk 1..%d, --screen up to %dx%d)\n", SHELL_FRAME_MAX,
-		        SCREEN_MAX_SIDE, SCREEN_MAX_SIDE);
+		        "each other, --chunk 1..%d, --screen up to %dx%d, --parallel 1..%d)\n", SHELL_FRAME_MAX,
+		        SCREEN_MAX_SIDE, SCREEN_MAX_SIDE, AGENTS_MAX);
 		return -1;
 	}
 	if (direct ? (relay != NULL || o->connections < 1 || o->connections > AGENTS_MAX)
@@ -1037,7 +1157,7 @@ int main(int argc, char **argv)
 			a->index = i;
 			a->welcomed = 1;
 			a->seed = load_pattern_seed("direct");
-			stream_dial(a, KIND_RAW, &L.opt.relay);
+			stream_dial(a, KIND_RAW, &L.opt.relay, 0, 0, NULL);
 			agent_settled(a);
 		} else {
 			agent_dial(a);

@@ -36,6 +36,7 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,9 @@
 #define STDERR_KEEP       512         /* shell stderr kept (NOTICE lines) */
 #define OUT_MAX           256         /* client handshake bytes waiting to be sent */
 #define IO_CHUNK          (64 * 1024)
+/* SSH logins in progress at once: under the relay's per-address pre-auth
+ * limit, as every connection comes from one address. */
+#define PARALLEL_DEFAULT  (PREAUTH_MAX_PER_SOURCE / 2)
 
 enum kind { KIND_SCREEN, KIND_SHELL, KIND_RAW };
 enum transport { VIA_SSH, VIA_PLAIN, VIA_TLS_LISTEN, VIA_FILE };
@@ -70,7 +74,7 @@ enum rfb_state { RFB_VERSION, RFB_SECTYPE_COUNT, RFB_SECTYPES, RFB_SECRESULT, RF
 struct options {
 	enum transport via;
 	enum kind kind;
-	int pingpong, json, view_only, per_connection, connections, warmup;
+	int pingpong, json, view_only, per_connection, connections, warmup, parallel;
 	size_t size;
 	long count;
 	uint64_t expect_bytes;
@@ -84,6 +88,7 @@ struct options {
 static struct options opt;
 static struct timespec run_start;
 static volatile sig_atomic_t interrupted;
+static sem_t login_gate;        /* --parallel SSH logins at once */
 
 struct stream {
 	int index;
@@ -493,6 +498,22 @@ static void on_ssh_exit_status(ssh_session session, ssh_channel channel, int sta
 		stream_fail(s, "exit status %d%s%.200s", status, s->nerr ? "; stderr: " : "", s->err);
 }
 
+/* Waits (until the run's --timeout) for one of the --parallel login turns. */
+static int login_gate_enter(void)
+{
+	struct timespec until;
+	double at;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	at = (double)until.tv_sec + (double)until.tv_nsec / 1e9 + opt.timeout - (now_s() - ts_s(&run_start));
+	until.tv_sec = (time_t)at;
+	until.tv_nsec = (long)((at - (double)until.tv_sec) * 1e9);
+	while (sem_timedwait(&login_gate, &until) != 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
 static ssh_session ssh_login(char *err, size_t errlen)
 {
 	ssh_session session = ssh_new();
@@ -502,6 +523,11 @@ static ssh_session ssh_login(char *err, size_t errlen)
 
 	if (session == NULL) {
 		snprintf(err, errlen, "ssh_new failed");
+		return NULL;
+	}
+	if (login_gate_enter() < 0) {
+		snprintf(err, errlen, "--timeout reached before this connection's turn to log in");
+		ssh_free(session);
 		return NULL;
 	}
 	ssh_options_set(session, SSH_OPTIONS_HOST, opt.target.host);
@@ -530,8 +556,10 @@ static ssh_session ssh_login(char *err, size_t errlen)
 		goto fail;
 	}
 	ssh_key_free(key);
+	sem_post(&login_gate);
 	return session;
 fail:
+	sem_post(&login_gate);
 	ssh_disconnect(session);
 	ssh_free(session);
 	return NULL;
@@ -879,6 +907,8 @@ static void usage(FILE *f)
 	"     --known-hosts FILE check the relay's host key (default: not checked; loopback only)\n"
 	"     --per-connection K channels per SSH connection (default 8, at most %d), one thread each\n"
 	"     --view-only        shell --view-only / port 5901 (input dropped by the relay)\n"
+	"     --parallel K       at most K SSH logins at once, the rest wait (default %d: the\n"
+	"                        relay refuses over %d pending from one address)\n"
 	"  --plain HOST:PORT --connections N [--session ID]\n"
 	"                        N plain TCP connections (an ssh -L port, a peer's forward); the\n"
 	"                        pattern's seed is session ID's (an ssh -L to the relay) or \"direct\"\n"
@@ -902,7 +932,7 @@ static void usage(FILE *f)
 	"  --stack-kb N          thread stack size (default 512)\n"
 	"  --json                report as JSON\n"
 	"Exit: 0 every stream complete and verified, 1 otherwise, 2 usage.\n",
-	CHANNELS_MAX, PING_MAX);
+	CHANNELS_MAX, PARALLEL_DEFAULT, PREAUTH_MAX_PER_SOURCE, PING_MAX);
 }
 
 static int parse_options(int argc, char **argv)
@@ -920,6 +950,7 @@ static int parse_options(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 'i' }, { "linger-ms", required_argument, NULL, 'l' },
 		{ "stack-kb", required_argument, NULL, 's' },   { "json", no_argument, NULL, 'j' },
 		{ "file", required_argument, NULL, 'F' },       { "session", required_argument, NULL, 'I' },
+		{ "parallel", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
 	};
 	const char *kind = NULL, *ssh = NULL, *plain = NULL, *listen_port = NULL;
@@ -927,6 +958,7 @@ static int parse_options(int argc, char **argv)
 	int c;
 
 	opt.per_connection = 8;
+	opt.parallel = PARALLEL_DEFAULT;
 	opt.size = 64;
 	opt.count = 100;
 	opt.warmup = 1;
@@ -960,6 +992,7 @@ static int parse_options(int argc, char **argv)
 		case 'j': opt.json = 1; break;
 		case 'F': opt.file = optarg; break;
 		case 'I': opt.file_session = optarg; break;
+		case 'A': opt.parallel = atoi(optarg); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -986,7 +1019,8 @@ static int parse_options(int argc, char **argv)
 	}
 	if ((int)opt.kind < 0 || opt.size < 1 || opt.size > PING_MAX || opt.count < 1 || opt.warmup < 0 ||
 	    opt.timeout <= 0 || opt.idle_timeout <= 0 || opt.linger_ms < 0 || opt.stack_kb < 64 ||
-	    opt.per_connection < 1 || opt.per_connection > CHANNELS_MAX ||
+	    opt.per_connection < 1 || opt.per_connection > CHANNELS_MAX || opt.parallel < 1 ||
+	    opt.parallel > STREAMS_MAX ||
 	    (opt.pingpong && opt.kind == KIND_SCREEN) || (ssh && opt.kind == KIND_RAW) ||
 	    (!ssh && opt.kind == KIND_SHELL)) {
 		fprintf(stderr, "load_participant: bad option value (ssh carries shell or screen, --plain "
@@ -1077,6 +1111,7 @@ static int run_ssh(struct stream *streams, int n)
 	struct ssh_worker *workers = xcalloc((size_t)nworkers, sizeof *workers);
 	struct stream **slots = xcalloc((size_t)n, sizeof *slots);
 
+	sem_init(&login_gate, 0, (unsigned)opt.parallel);
 	for (int i = 0; i < n; i++)
 		slots[i] = &streams[i];
 	for (int w = 0; w < nworkers; w++) {
@@ -1092,6 +1127,7 @@ static int run_ssh(struct stream *streams, int n)
 	}
 	for (int w = 0; w < started; w++)
 		pthread_join(workers[w].thread, NULL);
+	sem_destroy(&login_gate);
 	free(workers);
 	free(slots);
 	return 0;

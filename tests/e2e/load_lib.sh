@@ -17,7 +17,9 @@ scaled() { # DEFAULT: the default, divided by 4 under the sanitizers (at least 1
 
 # Hundreds of agents and their streams all come from 127.0.0.1: lift the
 # per-address pre-authentication limits (server/peer_guard), which are for
-# hostile peers (tests/e2e/test_hostile_peers.sh keeps them).
+# hostile peers (tests/e2e/test_hostile_peers.sh keeps them).  The limit on
+# all pending connections of a port (PREAUTH_MAX_CONNECTIONS) stays, so the
+# generators pace their dials (load_agent and load_participant --parallel).
 RELAY_CONFIG_EXTRA=$'preauth_per_source = 256\npreauth_failures_per_source = 1000000\n'
 
 # Every relay, agent and participant needs several descriptors per session:
@@ -85,4 +87,10 @@ epoch_of_log() {
 	[ -n "$line" ] || return 1
 	line=${line#ts=}
 	date -d "${line%% *}" +%s.%N
+}
+
+# show_failures FILE [N]: the first N (default 5) lines of a generator's
+# stderr or report that name a failure, as "# " comments for the CI log.
+show_failures() {
+	grep -m "${2:-5}" -E 'fail|could not|refus|denied|timeout|not ' "$1" 2>/dev/null | sed 's/^/# /'
 }

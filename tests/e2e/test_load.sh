@@ -56,10 +56,14 @@ echo "# load: all $N sessions up $(awk -v a="$T_JOIN" -v b="$T_UP" 'BEGIN { prin
 
 wait_exit $PART_PID "$LIMIT"
 check "every participant received the whole pattern, verified byte for byte" test "$RC" -eq 0
-for pid in "${AGENT_PIDS[@]}"; do
-	wait_exit "$pid" 60
-	check "load_agent $pid ended cleanly (every session streamed and said goodbye)" test "$RC" -eq 0
+[ "$RC" -eq 0 ] || show_failures participant.out
+for ((b = 0; b < batches; b++)); do
+	wait_exit "${AGENT_PIDS[b]}" 60
+	check "load_agent of batch $b ended cleanly (every session streamed and said goodbye)" test "$RC" -eq 0
+	[ "$RC" -eq 0 ] || show_failures agent.$b.err
 done
+check "the relay refused no connection (the generators pace their dials)" \
+	test "$(grep -c 'event=[a-z]*_refused' relay.log)" -eq 0
 T_DOWN=$(epoch_of_log relay.log "event=participant_left ")
 rss_stop
 
