@@ -148,16 +148,21 @@ $(BUILD)/bench/load_participant: $(BUILD)/tests/bench/load_participant.o $(LOAD_
 	$(CC) $(LDFLAGS) $^ $(call pc_libs,openssl libssh libevent) -lpthread -o $@
 
 
-# make load [LOAD_SESSIONS=1000 LOAD_SECONDS=60 LOAD_RATE=32K]: the load test
-# (tests/e2e/test_load.sh, 200 sessions in `make test`) at full size; prints
-# sessions, bytes, MB/s and the relay's RSS samples.
-LOAD_SESSIONS ?= 1000
-LOAD_SECONDS  ?= 60
-LOAD_RATE     ?= 32K
+# make load [LOAD_SESSIONS=1000 LOAD_SECONDS=120 LOAD_RATE=8K LOAD_BURSTS=10
+# LOAD_JOIN_RATE=15]: the load test (tests/e2e/test_load.sh, 200 sessions in
+# `make test`) at full size: sessions joining at LOAD_JOIN_RATE a second, each
+# streaming LOAD_RATE bytes/s in LOAD_BURSTS writes a second for LOAD_SECONDS;
+# prints sessions, bytes, MB/s and the relay's RSS samples.
+LOAD_SESSIONS  ?= 1000
+LOAD_SECONDS   ?= 120
+LOAD_RATE      ?= 8K
+LOAD_BURSTS    ?= 10
+LOAD_JOIN_RATE ?= 15
 load: deps-check
-	@$(MAKE) --no-print-directory $(PROGRAMS) $(TOOLS)
+	@$(MAKE) --no-print-directory -s $(PROGRAMS) $(TOOLS)
 	@BIN=$(BIN) TOOLS=$(BUILD)/tools LOAD_SESSIONS=$(LOAD_SESSIONS) LOAD_SECONDS=$(LOAD_SECONDS) \
-	    LOAD_RATE=$(LOAD_RATE) bash tests/e2e/test_load.sh
+	    LOAD_RATE=$(LOAD_RATE) LOAD_BURSTS=$(LOAD_BURSTS) LOAD_JOIN_RATE=$(LOAD_JOIN_RATE) \
+	    bash tests/e2e/test_load.sh
 .PHONY: load
 
 BENCH_SECONDS ?= 3600

@@ -54,7 +54,7 @@ echo
 echo "Where ours spends the added time: a round trip crosses two threads each way (the SSH thread and"
 echo "the libevent core, over a socketpair: four wake-ups where haproxy has two), and the core writes"
 echo "two recording records per round trip (the typed bytes, and the echo from the shell recorder leg;"
-echo "three write() calls each). The SSH socket has TCP_NODELAY (as sshd sets for interactive sessions);"
+echo "one writev() each). The SSH socket has TCP_NODELAY (as sshd sets for interactive sessions);"
 echo "a strict ping-pong never has two small packets in flight, so that shows no change here."
 echo
 echo "Raw rounds p50/p99 (µs): $(for n in direct ours haproxy stunnel; do printf '%s %s/ %s; ' "$n" "${P50[$n]}" "${P99[$n]}"; done)"

@@ -108,11 +108,11 @@ of the relay under this load (see the split above):
   In this VM a system call is expensive (most kernel samples sit in the paravirtual irq-enable).
 - Recording doubles the core's work: the agent sends every update a second time on the recorder
   leg, the core decrypts it, frames it, hashes it (SHA-256 per record) and writes each 16 KiB
-  record with three write() calls, all on the same thread (bench_recording_cost.sh measures it).
+  record with one writev() (three write()s before), all on the same thread (bench_recording_cost.sh measures it).
 - With 64 streams all TLS still runs on that one core thread, while haproxy runs a thread per core
   and stunnel a thread per connection.
 What it would take: read every pending TLS record per turn (an own read loop on `SSL_has_pending`,
-libevent 2.2, or kernel TLS); one writev per recording record and larger leg records; TLS sessions
+libevent 2.2, or kernel TLS); larger recorder leg records; TLS sessions
 spread over one event loop per core. The SSH leg needs nothing more: its read chunk is one whole
 OpenSSH packet (a 32 KiB read made a 32758-byte packet plus a 10-byte runt, each with its own send
 and poll), and larger chunks measured no gain because the core hands over 16 KiB at a time.

@@ -75,6 +75,7 @@ struct options {
 	uint64_t bytes;          /* per session and kind; 0 = no limit */
 	double seconds;          /* 0 = no limit */
 	uint64_t rate;           /* bytes per second per session and kind; 0 = unlimited */
+	double bursts;           /* with rate: writes per second per session and kind; 0 = every tick */
 	size_t chunk;            /* payload bytes per shell frame or raw write */
 	unsigned width, height;  /* screen size */
 	int echo, json, stay, participants;
@@ -422,7 +423,7 @@ static void pump(struct agent *a, enum kind kind)
 		}
 		if (o->rate > 0) {
 			double allowed = (double)o->rate * elapsed - (double)g->offset;
-			if (allowed < 1)
+			if (allowed < (o->bursts > 0 ? (double)o->rate / o->bursts : 1))
 				return; /* the tick comes back */
 			if ((uint64_t)allowed < budget)
 				budget = (uint64_t)allowed;
@@ -933,6 +934,8 @@ static void usage(FILE *f)
 	"  --seconds S            or stream for S seconds per session and kind\n"
 	"                         (neither: no pattern, e.g. with --echo for ping-pong)\n"
 	"  --rate N               at most N payload bytes/s per session and kind (K, M, G)\n"
+	"  --bursts N             with --rate: write N times a second per session and kind, each\n"
+	"                         rate/N bytes (default: every %d ms tick, what is due)\n"
 	"  --chunk N              payload bytes per shell frame / raw write (default 16K, max %d)\n"
 	"  --screen WxH           framebuffer size (default 256x64); one update = WxH x 4 bytes\n"
 	"  --participants N       start a kind's pattern once N participants of that kind are\n"
@@ -954,7 +957,7 @@ static void usage(FILE *f)
 	"Stops when every session had its participants, they left and every pattern ended\n"
 	"(or on SIGINT/SIGTERM, or --timeout): sends BYE, prints per-session and total payload\n"
 	"bytes sent.  Exit: 0 all agents welcomed and nothing failed, 1 otherwise, 2 usage.\n",
-	SHELL_FRAME_MAX, PARALLEL_DEFAULT, PREAUTH_MAX_PER_SOURCE);
+	TICK_MS, SHELL_FRAME_MAX, PARALLEL_DEFAULT, PREAUTH_MAX_PER_SOURCE);
 }
 
 static int parse_size(const char *text, uint64_t *out)
@@ -1029,6 +1032,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "timeout", required_argument, NULL, 't' }, { "direct-tls", required_argument, NULL, 'd' },
 		{ "connections", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
 		{ "resume", no_argument, NULL, 'u' },       { "parallel", required_argument, NULL, 'P' },
+		{ "bursts", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	const char *relay = NULL, *direct = NULL;
@@ -1057,6 +1061,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'e': o->echo = 1; break;
 		case 'u': o->resume = 1; break;
 		case 'P': o->parallel = atoi(optarg); break;
+		case 'B': o->bursts = atof(optarg); break;
 		case 'f': o->ready_file = optarg; break;
 		case 'y': o->stay = 1; break;
 		case 't': o->timeout = atof(optarg); break;
@@ -1070,7 +1075,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->chunk = (size_t)chunk;
 	if (bad || optind != argc || o->chunk == 0 || o->chunk > SHELL_FRAME_MAX || o->width == 0 ||
 	    o->height == 0 || o->width > SCREEN_MAX_SIDE || o->height > SCREEN_MAX_SIDE ||
-	    o->participants < 1 || o->timeout < 0 || (o->bytes && o->seconds) || o->parallel < 1 ||
+	    o->participants < 1 || o->timeout < 0 || (o->bytes && o->seconds) || o->parallel < 1 || o->bursts < 0 ||
 	    o->parallel > AGENTS_MAX) {
 		fprintf(stderr, "load_agent: bad option value (see --help; --bytes and --seconds exclude "
 		        "each other, --chunk 1..%d, --screen up to %dx%d, --parallel 1..%d)\n", SHELL_FRAME_MAX,

@@ -75,6 +75,7 @@ struct options {
 	enum transport via;
 	enum kind kind;
 	int pingpong, json, view_only, per_connection, connections, warmup, parallel;
+	double ramp;                /* SSH connections start spread over this many seconds */
 	size_t size;
 	long count;
 	uint64_t expect_bytes;
@@ -449,6 +450,7 @@ static void stream_closed(struct stream *s, const char *how)
 struct ssh_worker {
 	struct stream **streams;
 	int nstreams;
+	double start_after;         /* --ramp: seconds after the run's start */
 	pthread_t thread;
 };
 
@@ -616,13 +618,27 @@ static void ssh_flush(struct stream *s)
 	}
 }
 
+/* Sleeps until `at` (monotonic seconds) unless interrupted. */
+static void sleep_until(double at)
+{
+	double left;
+
+	while (!interrupted && (left = at - now_s()) > 0) {
+		struct timespec t = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+		nanosleep(&t, NULL);
+	}
+}
+
 static void *ssh_worker_run(void *arg)
 {
 	struct ssh_worker *w = arg;
 	char err[300];
-	ssh_session session = ssh_login(err, sizeof err);
+	ssh_session session;
 	ssh_event event = NULL;
 	double deadline = ts_s(&run_start) + opt.timeout, linger_until = 0;
+
+	sleep_until(ts_s(&run_start) + w->start_after);
+	session = ssh_login(err, sizeof err);
 
 	if (session == NULL) {
 		for (int i = 0; i < w->nstreams; i++)
@@ -909,6 +925,8 @@ static void usage(FILE *f)
 	"     --view-only        shell --view-only / port 5901 (input dropped by the relay)\n"
 	"     --parallel K       at most K SSH logins at once, the rest wait (default %d: the\n"
 	"                        relay refuses over %d pending from one address)\n"
+	"     --ramp S           start the SSH connections evenly spread over S seconds (default 0:\n"
+	"                        all at once), so joins arrive at the rate a relay sets them up\n"
 	"  --plain HOST:PORT --connections N [--session ID]\n"
 	"                        N plain TCP connections (an ssh -L port, a peer's forward); the\n"
 	"                        pattern's seed is session ID's (an ssh -L to the relay) or \"direct\"\n"
@@ -950,7 +968,7 @@ static int parse_options(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 'i' }, { "linger-ms", required_argument, NULL, 'l' },
 		{ "stack-kb", required_argument, NULL, 's' },   { "json", no_argument, NULL, 'j' },
 		{ "file", required_argument, NULL, 'F' },       { "session", required_argument, NULL, 'I' },
-		{ "parallel", required_argument, NULL, 'A' },
+		{ "parallel", required_argument, NULL, 'A' },   { "ramp", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
 	};
 	const char *kind = NULL, *ssh = NULL, *plain = NULL, *listen_port = NULL;
@@ -993,6 +1011,7 @@ static int parse_options(int argc, char **argv)
 		case 'F': opt.file = optarg; break;
 		case 'I': opt.file_session = optarg; break;
 		case 'A': opt.parallel = atoi(optarg); break;
+		case 'r': opt.ramp = atof(optarg); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -1020,7 +1039,7 @@ static int parse_options(int argc, char **argv)
 	if ((int)opt.kind < 0 || opt.size < 1 || opt.size > PING_MAX || opt.count < 1 || opt.warmup < 0 ||
 	    opt.timeout <= 0 || opt.idle_timeout <= 0 || opt.linger_ms < 0 || opt.stack_kb < 64 ||
 	    opt.per_connection < 1 || opt.per_connection > CHANNELS_MAX || opt.parallel < 1 ||
-	    opt.parallel > STREAMS_MAX ||
+	    opt.parallel > STREAMS_MAX || opt.ramp < 0 || opt.ramp >= opt.timeout ||
 	    (opt.pingpong && opt.kind == KIND_SCREEN) || (ssh && opt.kind == KIND_RAW) ||
 	    (!ssh && opt.kind == KIND_SHELL)) {
 		fprintf(stderr, "load_participant: bad option value (ssh carries shell or screen, --plain "
@@ -1118,6 +1137,7 @@ static int run_ssh(struct stream *streams, int n)
 		workers[w].streams = slots + w * opt.per_connection;
 		workers[w].nstreams = n - w * opt.per_connection < opt.per_connection ? n - w * opt.per_connection
 		                                                                      : opt.per_connection;
+		workers[w].start_after = opt.ramp * w / nworkers;
 		if (start_thread(&workers[w].thread, ssh_worker_run, &workers[w]) != 0) {
 			for (int i = 0; i < workers[w].nstreams; i++)
 				stream_fail(workers[w].streams[i], "cannot start a thread (raise ulimit -u?)");

@@ -17,13 +17,24 @@ cd "$WORK"
 N=${LOAD_SESSIONS:-$(scaled 200)}
 SECS=${LOAD_SECONDS:-20}
 RATE=${LOAD_RATE:-16K}
+BURSTS=${LOAD_BURSTS:-0} # writes per second per session (load_agent --bursts; 0 = every 20 ms tick)
 WARMUP=${LOAD_WARMUP:-2}
 BATCH=500 # bench_codes: at most ~500 sessions may wait for their agents at once
 LIMIT=${LOAD_LIMIT:-$((SECS + 240 + N / 2))} # every wait below is bounded by this many seconds
 RSS_FLAT_PCT=${LOAD_RSS_PCT:-10}
+# Participants join at JOIN_RATE sessions a second (load_participant --ramp):
+# each join costs the relay's event thread about nine synchronous disk flushes
+# (SQLite commits of its audit and participant rows, the recording's file and
+# directories), and makes the agent dial two TLS streams (the participant's
+# and the recorder leg) that must be up within the relay's 10 s deadline.
+# Every session streams for SECS from its join, so with RAMP < SECS all of
+# them stream at once (checked below).
+JOIN_RATE=${LOAD_JOIN_RATE:-40}
+RAMP=$(awk -v n="$N" -v r="$JOIN_RATE" 'BEGIN { printf "%.1f", n / r }')
 total_of() { sed -n "s/^total .*$2=\([0-9.]*\).*/\1/p" "$1" | head -1; }
 
-echo "# load: sessions=$N seconds=$SECS rate=$RATE/s per session fd_limit=$(raise_fd_limit) sanitized=$SANITIZED"
+echo "# load: sessions=$N seconds=$SECS rate=$RATE/s bursts=$BURSTS/s per session ramp=${RAMP}s fd_limit=$(raise_fd_limit)" \
+	"sanitized=$SANITIZED"
 if relay_setup; then ok "relay starts"; else not_ok "relay starts"; e2e_done; fi
 rss_start "$RELAY_PID" rss.txt
 
@@ -36,7 +47,7 @@ for ((b = 0; b < batches; b++)); do
 	"$BENCH_CODES" --db state/concierge.db --user dana --ticket INC0100001 --count "$count" >codes.$b ||
 		not_ok "bench_codes created batch $b"
 	"$LOAD_AGENT" --relay "127.0.0.1:$AGENT_PORT" --ca state/certs/ca.pem --codes codes.$b \
-		--seconds "$SECS" --rate "$RATE" --ready-file ready.$b --timeout "$LIMIT" >agent.$b.out 2>agent.$b.err &
+		--seconds "$SECS" --rate "$RATE" --bursts "$BURSTS" --ready-file ready.$b --timeout "$LIMIT" >agent.$b.out 2>agent.$b.err &
 	AGENT_PIDS+=($!)
 	E2E_PIDS+=($!)
 	check "batch $b: $count agents welcomed" wait_for_log agent.$b.err "$count of $count agents welcomed" 120
@@ -46,11 +57,23 @@ check "all $N agents connected" test "$(wc -l <sessions.txt)" -eq "$N"
 
 T_JOIN=$(date +%s.%N)
 "$LOAD_PARTICIPANT" sink --kind shell --ssh "127.0.0.1:$SSH_PORT" --user dana --key dana.key \
-	--sessions sessions.txt --timeout "$LIMIT" --idle-timeout 60 >participant.out 2>participant.err &
+	--sessions sessions.txt --ramp "$RAMP" --timeout "$LIMIT" --idle-timeout 60 >participant.out 2>participant.err &
 PART_PID=$!
 E2E_PIDS+=($PART_PID)
-check "all $N participants joined and are recorded" \
-	wait_for_more relay.log "event=participant_joined " $((N - 1)) "$LIMIT"
+# Until all joined, or the participants gave up (a join refused fails closed).
+wait_for_joins() {
+	local deadline=$((SECONDS + LIMIT))
+	while [ $SECONDS -lt $deadline ]; do
+		[ "$(log_count relay.log "event=participant_joined ")" -ge "$N" ] && return 0
+		kill -0 "$PART_PID" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
+}
+check "all $N participants joined and are recorded" wait_for_joins
+[ "$(log_count relay.log "event=participant_joined ")" -ge "$N" ] ||
+	echo "# load: $(log_count relay.log "event=participant_joined ") of $N joined;" \
+		"$(log_count relay.log "event=recorder_failed ") recorder legs not opened in time"
 T_UP=$(epoch_of_log relay.log "event=participant_joined " last)
 echo "# load: all $N sessions up $(awk -v a="$T_JOIN" -v b="$T_UP" 'BEGIN { printf "%.1f", b - a }') s after the first join"
 
@@ -66,6 +89,8 @@ check "the relay refused no connection (the generators pace their dials)" \
 	test "$(grep -c 'event=[a-z]*_refused' relay.log)" -eq 0
 T_DOWN=$(epoch_of_log relay.log "event=participant_left ")
 rss_stop
+check "all $N sessions streamed at once (the last joined before the first ended)" \
+	awk -v up="$T_UP" -v down="$T_DOWN" 'BEGIN { exit !(up < down) }'
 
 sent=$(cat agent.*.out | awk '/^total / { for (i = 1; i <= NF; i++) if ($i ~ /^shell_bytes=/) { sub(/.*=/, "", $i); s += $i } } END { print s + 0 }')
 received=$(total_of participant.out bytes)
