@@ -738,29 +738,45 @@ static void conn_run(struct conn *c)
 	c->event = ssh_event_new();
 	if (c->event == NULL || ssh_event_add_session(c->event, c->session) != SSH_OK)
 		return;
+	const char *why = "relay stopping";
 	while (!c->front->stopping) {
-		if (ssh_event_dopoll(c->event, LOOP_POLL_MS) == SSH_ERROR)
+		if (ssh_event_dopoll(c->event, LOOP_POLL_MS) == SSH_ERROR) {
+			why = "connection error";
 			break;
+		}
 		if (!c->authenticated && (time(NULL) - started > SSH_AUTH_TIMEOUT_S ||
 		                          c->auth_failures >= MAX_AUTH_FAILURES)) {
 			reject_peer(c, c->auth_failures >= MAX_AUTH_FAILURES ? "too_many_auth_failures"
 			                                                     : "auth_timeout", NULL);
 			ssh_session_set_disconnect_message(c->session, "authentication timed out or failed too often");
+			why = "not authenticated";
 			break;
 		}
 		sweep_channels(c);
 		if (c->goodbye[0]) {
 			ssh_session_set_disconnect_message(c->session, c->goodbye);
+			why = "cut by the relay";
 			break;
 		}
-		if (!ssh_is_connected(c->session))
+		if (!ssh_is_connected(c->session)) {
+			why = "client disconnected";
 			break;
+		}
 		if (c->authenticated && c->channels == NULL && time(NULL) - started > SSH_AUTH_TIMEOUT_S &&
-		    ssh_get_status(c->session) & SSH_CLOSED)
+		    ssh_get_status(c->session) & SSH_CLOSED) {
+			why = "client closed";
 			break;
+		}
 	}
 	if (c->front->stopping)
 		ssh_session_set_disconnect_message(c->session, "Concierge relay shutting down: sessions ended");
+	/* Why a logged-in connection ended, so an operator can tell a client's
+	 * goodbye from a network error (libssh's error text names the cause). */
+	if (c->authenticated) {
+		log_clean_text(err, sizeof err, strcmp(why, "connection error") == 0 ? ssh_get_error(c->session) : "");
+		log_info("event=ssh_closed user=%s source=%s seconds=%ld why=\"%s\" detail=\"%.120s\"", c->user,
+		         c->source, (long)(time(NULL) - started), why, err);
+	}
 	while (c->channels) {
 		struct channel_ctx *cc = c->channels;
 		c->channels = cc->next;

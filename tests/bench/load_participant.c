@@ -655,6 +655,8 @@ static void *ssh_worker_run(void *arg)
 			stream_fail(w->streams[i], "ssh_event setup failed");
 		goto out;
 	}
+	/* Idle time counts from the login (with --ramp it may come long after the run's start). */
+	double logged_in = now_s();
 	for (;;) {
 		int open = 0, quiet_too_long = 0;
 		double t = now_s();
@@ -662,7 +664,7 @@ static void *ssh_worker_run(void *arg)
 			struct stream *s = w->streams[i];
 			ssh_flush(s);
 			if (!stream_finished(s) && !s->eof) {
-				double since = s->last.tv_sec ? ts_s(&s->last) : ts_s(&run_start);
+				double since = s->last.tv_sec ? ts_s(&s->last) : logged_in;
 				open++;
 				if (t - since > opt.idle_timeout && !(opt.pingpong && !s->waiting)) {
 					stream_fail(s, "no data for %.0f s (--idle-timeout) after %" PRIu64 " bytes",
