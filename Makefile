@@ -152,7 +152,8 @@ $(BUILD)/bench/load_participant: $(BUILD)/tests/bench/load_participant.o $(LOAD_
 # LOAD_JOIN_RATE=15]: the load test (tests/e2e/test_load.sh, 200 sessions in
 # `make test`) at full size: sessions joining at LOAD_JOIN_RATE a second, each
 # streaming LOAD_RATE bytes/s in LOAD_BURSTS writes a second for LOAD_SECONDS;
-# prints sessions, bytes, MB/s and the relay's RSS samples.
+# prints sessions, bytes, MB/s and the relay's RSS samples, and writes them to
+# tests/bench/LOAD_RESULTS.md (tests/bench/run_load.sh).
 LOAD_SESSIONS  ?= 1000
 LOAD_SECONDS   ?= 120
 LOAD_RATE      ?= 8K
@@ -162,7 +163,7 @@ load: deps-check
 	@$(MAKE) --no-print-directory -s $(PROGRAMS) $(TOOLS)
 	@BIN=$(BIN) TOOLS=$(BUILD)/tools LOAD_SESSIONS=$(LOAD_SESSIONS) LOAD_SECONDS=$(LOAD_SECONDS) \
 	    LOAD_RATE=$(LOAD_RATE) LOAD_BURSTS=$(LOAD_BURSTS) LOAD_JOIN_RATE=$(LOAD_JOIN_RATE) \
-	    bash tests/e2e/test_load.sh
+	    bash tests/bench/run_load.sh
 .PHONY: load
 
 BENCH_SECONDS ?= 3600
