@@ -112,7 +112,10 @@ of the relay under this load (see the split above):
 - With 64 streams all TLS still runs on that one core thread, while haproxy runs a thread per core
   and stunnel a thread per connection.
 What it would take: read every pending TLS record per turn (an own read loop on `SSL_has_pending`,
-libevent 2.2, or kernel TLS); larger recorder leg records; TLS sessions
+libevent 2.2, or kernel TLS). libevent 2.1's filter mode (TLS over a socket bufferevent read in
+large chunks) drains every record per turn, but it lifts the socket layer's watermarks (our
+back-pressure would then rest on a buffer nobody bounds) and a flush-then-close only empties the
+upper layer, so goodbye lines would be cut: tried, not kept. Then larger recorder leg records; TLS sessions
 spread over one event loop per core. The SSH leg needs nothing more: its read chunk is one whole
 OpenSSH packet (a 32 KiB read made a 32758-byte packet plus a 10-byte runt, each with its own send
 and poll), and larger chunks measured no gain because the core hands over 16 KiB at a time.
