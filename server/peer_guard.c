@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "concierge_limits.h"
+#include "key_index.h"
 #include "xmalloc.h"
 
 #define SOURCE_MAX 64 /* an IPv6 address in text fits with room */
@@ -15,7 +16,6 @@ struct source_entry {
 	int pending;
 	int failures;
 	time_t window_start;
-	int used;
 };
 
 struct peer_guard {
@@ -23,6 +23,7 @@ struct peer_guard {
 	struct peer_guard_limits limits;
 	struct source_entry *entries;
 	size_t nentries;
+	struct key_index *index;    /* source -> entry: lookups do not scan */
 	int total_pending;
 };
 
@@ -32,6 +33,7 @@ struct peer_guard *peer_guard_new(const struct peer_guard_limits *limits)
 
 	g->limits = *limits;
 	g->entries = xcalloc(limits->sources_tracked, sizeof *g->entries);
+	g->index = key_index_new(limits->sources_tracked);
 	pthread_mutex_init(&g->lock, NULL);
 	return g;
 }
@@ -63,6 +65,7 @@ void peer_guard_free(struct peer_guard *g)
 		return;
 	pthread_mutex_destroy(&g->lock);
 	free(g->entries);
+	key_index_free(g->index);
 	free(g);
 }
 
@@ -77,14 +80,14 @@ static void roll_window(const struct peer_guard *g, struct source_entry *e, time
 
 static struct source_entry *find(struct peer_guard *g, const char *source)
 {
-	for (size_t i = 0; i < g->nentries; i++)
-		if (g->entries[i].used && strcmp(g->entries[i].source, source) == 0)
-			return &g->entries[i];
-	return NULL;
+	int slot = key_index_find(g->index, source);
+
+	return slot >= 0 ? &g->entries[slot] : NULL;
 }
 
 /* The entry of `source`, made when missing; NULL when the table is full of
- * addresses that still hold pending connections. */
+ * addresses that still hold pending connections.  Only a full table is
+ * scanned, for the address to forget. */
 static struct source_entry *find_or_make(struct peer_guard *g, const char *source, time_t now)
 {
 	struct source_entry *e = find(g, source), *idle = NULL;
@@ -101,11 +104,12 @@ static struct source_entry *find_or_make(struct peer_guard *g, const char *sourc
 		if (idle == NULL)
 			return NULL;
 		e = idle;
+		key_index_remove(g->index, (int)(e - g->entries));
 	}
 	memset(e, 0, sizeof *e);
 	snprintf(e->source, sizeof e->source, "%s", source);
 	e->window_start = now;
-	e->used = 1;
+	key_index_put(g->index, (int)(e - g->entries), e->source);
 	return e;
 }
 
@@ -161,6 +165,21 @@ void peer_guard_failure(struct peer_guard *g, const char *source, time_t now)
 		e->failures++;
 	}
 	pthread_mutex_unlock(&g->lock);
+}
+
+int peer_guard_penalised(struct peer_guard *g, const char *source, time_t now)
+{
+	struct source_entry *e;
+	int penalised = 0;
+
+	pthread_mutex_lock(&g->lock);
+	e = find(g, source);
+	if (e) {
+		roll_window(g, e, now);
+		penalised = e->failures >= g->limits.failures_per_source;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return penalised;
 }
 
 int peer_guard_pending(struct peer_guard *g, const char *source)

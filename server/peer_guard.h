@@ -10,7 +10,8 @@
  *
  * Thread-safe (one mutex): the SSH front calls it from its accept thread
  * and connection threads, the relay core from its event thread.  The guard
- * owns its table of at most `sources_tracked` addresses; when it is full
+ * owns its table of at most `sources_tracked` addresses (found through a
+ * key_index, not by scanning); when it is full
  * the address idle the longest (no pending connection, oldest window) is
  * forgotten, and when none is idle a new address is refused as "busy".
  * peer_guard_new never returns NULL (allocation failure is fatal).
@@ -55,6 +56,9 @@ enum peer_verdict peer_guard_admit(struct peer_guard *g, const char *source, tim
 void peer_guard_release(struct peer_guard *g, const char *source);
 /* One pre-authentication failure of `source`. */
 void peer_guard_failure(struct peer_guard *g, const char *source, time_t now);
+/* 1 when `source` has failures_per_source failures in its current window
+ * (what admit refuses as PEER_PENALISED), without admitting anything. */
+int peer_guard_penalised(struct peer_guard *g, const char *source, time_t now);
 /* Pending connections now: from `source`, or all when `source` is NULL. */
 int peer_guard_pending(struct peer_guard *g, const char *source);
 /* Seconds on the monotonic clock: the `now` the relay passes to the guard

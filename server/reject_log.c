@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "concierge_limits.h"
+#include "key_index.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -19,11 +20,20 @@ struct reject_key {
 	int used;
 };
 
+/* The index key of (event, source, reason): each part cut as the entry keeps it. */
+static void composite_key(char out[KEY_INDEX_KEY_MAX], const char *event, const char *source,
+                          const char *reason)
+{
+	snprintf(out, KEY_INDEX_KEY_MAX, "%.*s %.63s %.*s", REJECT_LOG_WORD_MAX, event, source,
+	         REJECT_LOG_WORD_MAX, reason);
+}
+
 struct reject_log {
 	pthread_mutex_t lock;
 	int lines_per_window, window_s;
 	struct reject_key *keys;
 	size_t nkeys, maxkeys;
+	struct key_index *index;  /* composite key -> keys[]: a rejection does not scan */
 };
 
 struct reject_log *reject_log_new(int lines_per_window, int window_s, size_t keys)
@@ -34,6 +44,7 @@ struct reject_log *reject_log_new(int lines_per_window, int window_s, size_t key
 	rl->window_s = window_s;
 	rl->maxkeys = keys;
 	rl->keys = xcalloc(keys, sizeof *rl->keys);
+	rl->index = key_index_new(keys);
 	pthread_mutex_init(&rl->lock, NULL);
 	return rl;
 }
@@ -44,6 +55,7 @@ void reject_log_free(struct reject_log *rl)
 		return;
 	pthread_mutex_destroy(&rl->lock);
 	free(rl->keys);
+	key_index_free(rl->index);
 	free(rl);
 }
 
@@ -56,23 +68,19 @@ static void log_summary(const char *event, const char *source, const char *reaso
 	         count, *window_s);
 }
 
-static int same_key(const struct reject_key *k, const char *event, const char *source, const char *reason)
-{
-	return k->used && strncmp(k->event, event, REJECT_LOG_WORD_MAX) == 0 &&
-	       strncmp(k->source, source, sizeof k->source - 1) == 0 &&
-	       strncmp(k->reason, reason, REJECT_LOG_WORD_MAX) == 0;
-}
-
 /* Caller holds the lock.  A full table reuses the key that started first,
  * reporting what it counted (so nothing is lost, only said early). */
 static struct reject_key *key_for(struct reject_log *rl, const char *event, const char *source,
                                   const char *reason, time_t now)
 {
 	struct reject_key *k = NULL;
+	char key[KEY_INDEX_KEY_MAX];
+	int slot;
 
-	for (size_t i = 0; i < rl->nkeys; i++)
-		if (same_key(&rl->keys[i], event, source, reason))
-			return &rl->keys[i];
+	composite_key(key, event, source, reason);
+	slot = key_index_find(rl->index, key);
+	if (slot >= 0)
+		return &rl->keys[slot];
 	if (rl->nkeys < rl->maxkeys) {
 		k = &rl->keys[rl->nkeys++];
 	} else {
@@ -81,6 +89,7 @@ static struct reject_key *key_for(struct reject_log *rl, const char *event, cons
 				k = &rl->keys[i];
 		if (k->suppressed)
 			log_summary(k->event, k->source, k->reason, k->suppressed, &rl->window_s);
+		key_index_remove(rl->index, (int)(k - rl->keys));
 	}
 	memset(k, 0, sizeof *k);
 	snprintf(k->event, sizeof k->event, "%s", event);
@@ -88,6 +97,7 @@ static struct reject_key *key_for(struct reject_log *rl, const char *event, cons
 	snprintf(k->reason, sizeof k->reason, "%s", reason);
 	k->window_start = now;
 	k->used = 1;
+	key_index_put(rl->index, (int)(k - rl->keys), key);
 	return k;
 }
 

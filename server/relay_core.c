@@ -7,6 +7,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -114,47 +115,6 @@ static const char *rights_name(int shell, int input)
 	if (shell)
 		return input ? "shell" : "shell_view";
 	return input ? "control" : "view";
-}
-
-/* ---- rate limiting of wrong codes per source address ------------------ */
-
-static struct rate_entry *rate_find(struct relay_core *core, const char *source, int create)
-{
-	time_t now = time(NULL);
-	struct rate_entry *oldest = NULL;
-
-	for (size_t i = 0; i < core->nrates; i++) {
-		struct rate_entry *r = &core->rates[i];
-		if (strcmp(r->source, source) == 0) {
-			if (now - r->window_start >= WRONG_CODES_WINDOW_S) {
-				r->window_start = now;
-				r->failures = 0;
-			}
-			return r;
-		}
-		if (oldest == NULL || r->window_start < oldest->window_start)
-			oldest = r;
-	}
-	if (!create)
-		return NULL;
-	if (core->nrates < RATE_LIMIT_SOURCES)
-		oldest = &core->rates[core->nrates++];
-	snprintf(oldest->source, sizeof oldest->source, "%s", source);
-	oldest->window_start = now;
-	oldest->failures = 0;
-	return oldest;
-}
-
-static int rate_limited(struct relay_core *core, const char *source)
-{
-	struct rate_entry *r = rate_find(core, source, 0);
-
-	return r && r->failures >= WRONG_CODES_PER_SOURCE;
-}
-
-static void rate_count_failure(struct relay_core *core, const char *source)
-{
-	rate_find(core, source, 1)->failures++;
 }
 
 /* ---- hostile peers: refusals logged (limited) and counted per source ---- */
@@ -867,7 +827,7 @@ static void handle_hello(struct relay_core *core, struct bufferevent *bev, const
 	struct live_session *ls;
 	int n, is_auto;
 
-	if (rate_limited(core, source)) {
+	if (peer_guard_penalised(core->wrong_codes, source, peer_guard_clock())) {
 		snprintf(details, sizeof details, "reason=rate_limited source=%s", source);
 		core_audit(core, "relay", "session.code_deny", NULL, details);
 		reject_peer(core, source, "wrong_codes_rate_limited", NULL);
@@ -887,7 +847,7 @@ static void handle_hello(struct relay_core *core, struct bufferevent *bev, const
 	if (result != CODE_OK) {
 		if (result == CODE_WRONG || result == CODE_UNKNOWN || result == CODE_MALFORMED ||
 		    result == CODE_BURNED) {
-			rate_count_failure(core, source);
+			peer_guard_failure(core->wrong_codes, source, peer_guard_clock());
 			reject_peer(core, source, "wrong_code", NULL);
 		}
 		log_info("event=code_refused source=%s result=%d", source, (int)result);
@@ -1181,6 +1141,17 @@ static int open_recordings(struct relay_core *core, char *err, size_t errlen)
 	return 0;
 }
 
+/* Wrong session codes per source address: past WRONG_CODES_PER_SOURCE in a
+ * window the address is told to wait (the connection limits do not apply:
+ * this guard only counts). */
+static const struct peer_guard_limits wrong_code_limits = {
+	.max_total = INT_MAX,
+	.max_per_source = INT_MAX,
+	.failures_per_source = WRONG_CODES_PER_SOURCE,
+	.window_s = WRONG_CODES_WINDOW_S,
+	.sources_tracked = RATE_LIMIT_SOURCES,
+};
+
 struct relay_core *relay_core_new(struct event_base *base, const struct concierge_config *cfg,
                                   struct store *store, SSL_CTX *tls, char *err, size_t errlen)
 {
@@ -1190,13 +1161,13 @@ struct relay_core *relay_core_new(struct event_base *base, const struct concierg
 	core->cfg = cfg;
 	core->store = store;
 	core->tls = tls;
-	core->rates = xcalloc(RATE_LIMIT_SOURCES, sizeof *core->rates);
+	core->wrong_codes = peer_guard_new(&wrong_code_limits);
 	core->guard = peer_guard_new_preauth(cfg);
 	core->rejects = reject_log_new(REJECT_LOG_PER_WINDOW, REJECT_LOG_WINDOW_S, REJECT_LOG_KEYS);
 	if (open_recordings(core, err, errlen) < 0) {
 		peer_guard_free(core->guard);
+		peer_guard_free(core->wrong_codes);
 		reject_log_free(core->rejects);
-		free(core->rates);
 		free(core);
 		return NULL;
 	}
@@ -1273,6 +1244,6 @@ void relay_core_free(struct relay_core *core)
 		reject_log_flush(core->rejects, peer_guard_clock() + REJECT_LOG_WINDOW_S);
 	reject_log_free(core->rejects);
 	peer_guard_free(core->guard);
-	free(core->rates);
+	peer_guard_free(core->wrong_codes);
 	free(core);
 }

@@ -109,12 +109,6 @@ struct post {
 	struct post *next;
 };
 
-struct rate_entry {
-	char source[64];
-	time_t window_start;
-	int failures;
-};
-
 struct relay_core {
 	struct event_base *base;
 	const struct concierge_config *cfg;
@@ -127,8 +121,7 @@ struct relay_core {
 	pthread_mutex_t lock;
 	struct post *posts, *posts_tail;
 	struct event *wakeup;
-	struct rate_entry *rates;
-	size_t nrates;
+	struct peer_guard *wrong_codes; /* wrong session codes per source (peer_guard.h, counting only) */
 	struct peer_guard *guard;       /* pre-auth connections per source (peer_guard.h) */
 	struct reject_log *rejects;     /* rejected peers' log lines, limited (reject_log.h) */
 	struct event *rejects_flush;    /* reports suppressed log lines every second */

@@ -4,7 +4,7 @@
 #   BENCH_TOOLS  folder with agent_swarm and bench_codes (default build/rel/bench)
 # A benchmark runs for minutes: it keeps its files in a folder of its own
 # rather than one a sweep of stale /tmp/concierge-e2e.* folders may remove.
-rmdir "$WORK" && WORK=$(mktemp -d /tmp/concierge-bench.XXXXXX) || exit 1
+rmdir "$WORK" && WORK=$(mktemp -d --tmpdir --suffix=.concierge-bench) || exit 1
 BENCH_TOOLS=$(cd "${BENCH_TOOLS:-$(dirname "${BASH_SOURCE[0]}")/../../build/rel/bench}" && pwd)
 SWARM="$BENCH_TOOLS/agent_swarm"
 CODES="$BENCH_TOOLS/bench_codes"

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 results=${RESULTS:-tests/bench/RESULTS.md}
 logs=build/bench/logs
 mkdir -p "$logs"
-tmp=$(mktemp /tmp/concierge-results.XXXXXX)
+tmp=$(mktemp --tmpdir --suffix=.concierge-results)
 trap 'rm -f "$tmp"' EXIT
 
 version_of() { "$@" 2>&1 | head -1; }

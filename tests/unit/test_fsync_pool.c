@@ -50,15 +50,50 @@ static void wait_settled(struct event_base *base, struct fsync_pool *pool, struc
 	fail_msg("the pool did not settle: %u pending, %d failures", fsync_pool_pending(pool), f->count);
 }
 
+/* Every test's event base, pool and failure list (cmocka setup/teardown). */
+struct fixture {
+	struct failures f;
+	struct event_base *base;
+	struct fsync_pool *pool;   /* NULL once a test freed it itself */
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof *fx);
+
+	if (fx == NULL || (fx->base = event_base_new()) == NULL)
+		return -1;
+	fx->pool = fsync_pool_new(fx->base, record_failure, &fx->f);
+	*state = fx;
+	return fx->pool ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	fsync_pool_free(fx->pool);
+	event_base_free(fx->base);
+	free(fx);
+	return 0;
+}
+
+/* fsync(2) of a pipe fails with EINVAL: a stand-in for a failing disk.
+ * Closes the read end; the caller closes the returned write end. */
+static int failing_fd(void)
+{
+	int pipefd[2];
+
+	assert_int_equal(pipe(pipefd), 0);
+	close(pipefd[0]);
+	return pipefd[1];
+}
+
 static void test_files_sync_and_caller_may_close(void **state)
 {
+	struct fixture *fx = *state;
 	char dir[64], path[128];
-	struct failures f = { 0 };
-	struct event_base *base = event_base_new();
-	struct fsync_pool *pool = fsync_pool_new(base, record_failure, &f);
 
-	(void)state;
-	assert_non_null(pool);
 	assert_int_equal(support_tempdir(dir, sizeof dir, "test_fsync_pool"), 0);
 	for (int i = 0; i < 50; i++) {
 		int fd;
@@ -66,78 +101,58 @@ static void test_files_sync_and_caller_may_close(void **state)
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 		assert_true(fd >= 0);
 		assert_int_equal(write(fd, "data", 4), 4);
-		assert_int_equal(fsync_pool_submit(pool, fd, (uint64_t)i), 0);
+		assert_int_equal(fsync_pool_submit(fx->pool, fd, (uint64_t)i), 0);
 		close(fd); /* the pool holds its own copy */
 	}
-	wait_settled(base, pool, &f, 0);
-	assert_int_equal(f.count, 0);
-	fsync_pool_free(pool);
-	event_base_free(base);
+	wait_settled(fx->base, fx->pool, &fx->f, 0);
+	assert_int_equal(fx->f.count, 0);
 	assert_int_equal(support_remove_tree(dir), 0);
 }
 
 static void test_failure_reaches_the_event_thread_with_its_tag(void **state)
 {
-	int pipefd[2];
-	struct failures f = { 0 };
-	struct event_base *base = event_base_new();
-	struct fsync_pool *pool = fsync_pool_new(base, record_failure, &f);
+	struct fixture *fx = *state;
+	int fd = failing_fd();
 
-	(void)state;
-	assert_non_null(pool);
-	assert_int_equal(pipe(pipefd), 0);
-	/* fsync(2) of a pipe fails with EINVAL: a stand-in for a failing disk. */
-	assert_int_equal(fsync_pool_submit(pool, pipefd[1], 42), 0);
-	wait_settled(base, pool, &f, 1);
-	assert_int_equal(f.count, 1);
-	assert_int_equal(f.tags[0], 42);
-	assert_int_equal(f.errors[0], EINVAL);
-	close(pipefd[0]);
-	close(pipefd[1]);
-	fsync_pool_free(pool);
-	event_base_free(base);
+	assert_int_equal(fsync_pool_submit(fx->pool, fd, 42), 0);
+	wait_settled(fx->base, fx->pool, &fx->f, 1);
+	assert_int_equal(fx->f.count, 1);
+	assert_int_equal(fx->f.tags[0], 42);
+	assert_int_equal(fx->f.errors[0], EINVAL);
+	close(fd);
 }
 
 static void test_free_finishes_queued_work(void **state)
 {
-	int pipefd[2];
-	struct failures f = { 0 };
-	struct event_base *base = event_base_new();
-	struct fsync_pool *pool = fsync_pool_new(base, record_failure, &f);
+	struct fixture *fx = *state;
+	int fd = failing_fd();
 
-	(void)state;
-	assert_non_null(pool);
-	assert_int_equal(pipe(pipefd), 0);
 	for (int i = 0; i < 20; i++)
-		assert_int_equal(fsync_pool_submit(pool, pipefd[1], (uint64_t)i), 0);
-	close(pipefd[0]);
-	close(pipefd[1]);
-	fsync_pool_free(pool); /* no loop ran: free itself reports all twenty */
-	assert_int_equal(f.count, 20);
-	event_base_free(base);
+		assert_int_equal(fsync_pool_submit(fx->pool, fd, (uint64_t)i), 0);
+	close(fd);
+	fsync_pool_free(fx->pool); /* no loop ran: free itself reports all twenty */
+	fx->pool = NULL;
+	assert_int_equal(fx->f.count, 20);
 }
 
 static void test_bad_descriptor_is_refused(void **state)
 {
-	struct failures f = { 0 };
-	struct event_base *base = event_base_new();
-	struct fsync_pool *pool = fsync_pool_new(base, record_failure, &f);
+	struct fixture *fx = *state;
 
-	(void)state;
-	assert_int_equal(fsync_pool_submit(pool, -1, 1), -1); /* dup fails: the caller syncs itself */
-	assert_int_equal(fsync_pool_pending(pool), 0);
-	fsync_pool_free(pool);
-	assert_int_equal(f.count, 0);
-	event_base_free(base);
+	assert_int_equal(fsync_pool_submit(fx->pool, -1, 1), -1); /* dup fails: the caller syncs itself */
+	assert_int_equal(fsync_pool_pending(fx->pool), 0);
+	fsync_pool_free(fx->pool);
+	fx->pool = NULL;
+	assert_int_equal(fx->f.count, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_files_sync_and_caller_may_close),
-		cmocka_unit_test(test_failure_reaches_the_event_thread_with_its_tag),
-		cmocka_unit_test(test_free_finishes_queued_work),
-		cmocka_unit_test(test_bad_descriptor_is_refused),
+		cmocka_unit_test_setup_teardown(test_files_sync_and_caller_may_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_reaches_the_event_thread_with_its_tag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_finishes_queued_work, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_descriptor_is_refused, setup, teardown),
 	};
 
 	if (evthread_use_pthreads() < 0)

@@ -108,6 +108,64 @@ static void test_full_table(void **state)
 	peer_guard_free(g);
 }
 
+/* Far more addresses than the table holds go through it (each forgotten
+ * address leaves its hash chain): the remembered ones are still found with
+ * their own counts, the forgotten ones start afresh. */
+static void test_churn_through_a_small_table(void **state)
+{
+	struct peer_guard_limits limits = small;
+	struct peer_guard *g;
+	char source[32];
+
+	(void)state;
+	limits.sources_tracked = 4;
+	limits.failures_per_source = 1000;
+	g = peer_guard_new(&limits);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(source, sizeof source, "10.0.5.%d", i);
+		peer_guard_failure(g, source, 100 + i);
+		peer_guard_failure(g, source, 100 + i);
+		assert_int_equal(peer_guard_admit(g, source, 100 + i), PEER_ADMIT);
+		peer_guard_release(g, source);
+	}
+	/* Failures stay with their address: the last four remembered keep
+	 * their two each, the first one was forgotten. */
+	limits.failures_per_source = 2;
+	peer_guard_free(g);
+	g = peer_guard_new(&limits);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(source, sizeof source, "10.0.6.%d", i);
+		peer_guard_failure(g, source, 100 + i);
+		peer_guard_failure(g, source, 100 + i);
+	}
+	for (int i = 996; i < 1000; i++) {
+		snprintf(source, sizeof source, "10.0.6.%d", i);
+		assert_int_equal(peer_guard_admit(g, source, 1100), PEER_PENALISED);
+	}
+	assert_int_equal(peer_guard_admit(g, "10.0.6.0", 1100), PEER_ADMIT); /* forgotten */
+	assert_int_equal(peer_guard_pending(g, NULL), 1);
+	peer_guard_free(g);
+}
+
+/* peer_guard_penalised answers what admit would refuse, without admitting,
+ * and a new window forgives. */
+static void test_penalised_query(void **state)
+{
+	struct peer_guard *g = peer_guard_new(&small);
+
+	(void)state;
+	assert_int_equal(peer_guard_penalised(g, "10.0.7.1", 100), 0);
+	for (int i = 0; i < 3; i++)
+		peer_guard_failure(g, "10.0.7.1", 100);
+	assert_int_equal(peer_guard_penalised(g, "10.0.7.1", 100), 0);
+	peer_guard_failure(g, "10.0.7.1", 100);
+	assert_int_equal(peer_guard_penalised(g, "10.0.7.1", 100), 1);
+	assert_int_equal(peer_guard_penalised(g, "10.0.7.2", 100), 0);
+	assert_int_equal(peer_guard_pending(g, NULL), 0);
+	assert_int_equal(peer_guard_penalised(g, "10.0.7.1", 160), 0);
+	peer_guard_free(g);
+}
+
 static void test_verdict_names(void **state)
 {
 	(void)state;
@@ -124,6 +182,8 @@ int main(void)
 		cmocka_unit_test(test_total_cap),
 		cmocka_unit_test(test_failure_window),
 		cmocka_unit_test(test_full_table),
+		cmocka_unit_test(test_churn_through_a_small_table),
+		cmocka_unit_test(test_penalised_query),
 		cmocka_unit_test(test_verdict_names),
 	};
 
