@@ -51,6 +51,9 @@ CUT_PROBE=$!
 E2E_PIDS+=($CUT_PROBE)
 joins=$(log_count relay.log "event=participant_joined session=$S1 .*user=dana")
 check "dana streams again" wait_for_more relay.log "event=participant_joined session=$S1 .*user=dana" "$joins" 15
+# Seen failing once in a full `make test` (not reproduced in 7 runs alone): say what the relay did.
+[ "$(log_count relay.log "event=participant_joined session=$S1 .*user=dana")" -gt "$joins" ] ||
+	{ tail -8 relay.log | cut -c1-240 | sed 's/^/# relay: /'; tail -3 cut.out | sed 's/^/# probe: /'; }
 sleep 1
 closes=$(audit_count "stream.close +session:$S1 ")
 eval "kill -KILL \$AGENT_PID_f1"

@@ -56,30 +56,36 @@ sleep 0.5
 agent_say a1 y; sleep 0.3; agent_say a1 n
 check "view-only forward (5901) by ticket id" forward dana INC0012345 5901
 LPORT_VIEW=$LPORT
+asked=$(log_count a1.out "asks to SEE")
 "$PROBE" "127.0.0.1:$LPORT_VIEW" --expect-demo --timeout 20 >probe2.out 2>&1 &
 P2=$!
-sleep 1; agent_say a1 y
+answer_next a1 "asks to SEE" "$asked" y
 wait_exit $P2 25
 check "second participant receives the demo pattern" test "$RC" -eq 0
 wait_exit $PH 20
 check "first participant was not disconnected by the second" test "$RC" -eq 0
 
 # A participant that stops reading does not stall another.
+# Each answer waits for its question: an answer typed before the agent asks
+# is not taken (and a slow, sanitized run may ask later than a fixed sleep).
+asked=$(log_count a1.out "asks to SEE")
 "$PROBE" "127.0.0.1:$LPORT_VIEW" --stall 10 --timeout 20 >stall.out 2>&1 &
 PS=$!
-sleep 0.5; agent_say a1 y
+answer_next a1 "asks to SEE" "$asked" y
 sleep 2
+asked=$(log_count a1.out "asks to SEE")
 "$PROBE" "127.0.0.1:$LPORT_VIEW" --expect-demo --hold 3 --timeout 20 >probe3.out 2>&1 &
 P3=$!
-sleep 0.5; agent_say a1 y
+answer_next a1 "asks to SEE" "$asked" y
 wait_exit $P3 25
 check "a stalled participant does not stall another" test "$RC" -eq 0
 wait_exit $PS 20
 
 # Consent denied and consent timed out: clear refusals in the viewer.
+asked=$(log_count a1.out "asks to SEE")
 "$PROBE" "127.0.0.1:$LPORT_VIEW" --verbose --expect-demo --timeout 20 >denied.out 2>&1 &
 PD=$!
-sleep 0.5; agent_say a1 n
+answer_next a1 "asks to SEE" "$asked" n
 wait_exit $PD 25
 check "consent denied: the forward is refused" test "$RC" -ne 0
 check "consent denied: the viewer is told why" grep -q "declined to share" denied.out
@@ -98,9 +104,11 @@ check "a vendor is refused with a reason" grep -q "Only desk agents may join" ve
 check "the vendor refusal is audited" audit_has "participant.deny +session:$S1 .*user=vera"
 
 # The end user ends the session: participants are cut within a second.
+asked=$(log_count a1.out "asks to SEE") control_asked=$(log_count a1.out "asks to CONTROL")
 "$PROBE" "127.0.0.1:$LPORT_CONTROL" --hold 20 --timeout 30 >cut.out 2>&1 &
 PC=$!
-sleep 0.5; agent_say a1 y; sleep 0.3; agent_say a1 y
+answer_next a1 "asks to SEE" "$asked" y
+answer_next a1 "asks to CONTROL" "$control_asked" y
 wait_for_log a1.out "VIEWING AND CONTROLLING" 5
 sleep 1
 t0=$(date +%s%N)
